@@ -1,0 +1,29 @@
+/** Every default of the service in one place (SPEC sections 2, 4 and 7). */
+export const DEFAULT_DATA_DIR = '/data/logs';
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_PORT = 8080;
+/** Fallback poll when file events are missed (the reference's POLLING_INTERVAL_SECONDS). */
+export const DEFAULT_POLL_INTERVAL_MS = 100;
+/** How often a watched agent pid is checked (the reference checks every 5 s; a second is plenty cheap). */
+export const DEFAULT_WATCH_INTERVAL_MS = 1000;
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Proxy mode only; local mode waits without limit unless configured. */
+export const DEFAULT_PROXY_REQUEST_TIMEOUT_MS = 120_000;
+export const DEFAULT_RETRYABLE_STATUS_CODES: readonly number[] = [429, 500];
+export const DEFAULT_RETRY_MAX_ATTEMPTS = 6;
+export const DEFAULT_RETRY_INITIAL_DELAY_MS = 2000;
+export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
+export const DEFAULT_PROXY_RULES: Readonly<Record<string, string>> = {
+  'gpt-3.5-turbo': 'https://api.openai.com/v1',
+  default: 'https://api-inference.modelscope.cn/v1',
+};
+/** CLI pid file, relative to the working directory (reference behaviour). */
+export const PID_FILE = 'data/cli/model/pid.txt';
+/** How long `start` waits for /health, and `stop` for the process to go before SIGKILL. */
+export const START_HEALTH_WAIT_MS = 30_000;
+export const STOP_GRACE_MS = 10_000;
+
+/** The data dir the environment asks for. */
+export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.ROCK_MODEL_SERVICE_DATA_DIR || DEFAULT_DATA_DIR;
+}

@@ -1,0 +1,33 @@
+/** The resolved configuration of one service process: every field set, defaults applied. */
+export interface ServiceConfig {
+  type: 'local' | 'proxy';
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  dataDir: string;
+  /** `<dataDir>/LLMService.log` */
+  logFile: string;
+  /** `<dataDir>/LLMTraj.jsonl` */
+  trajectoryFile: string;
+  /** ROCK_MODEL_SERVICE_TRAJ_APPEND_MODE=true: append; otherwise each record overwrites (reference behaviour). */
+  trajectoryAppend: boolean;
+  bodyLimitBytes: number;
+  pollIntervalMs: number;
+  watchIntervalMs: number;
+  /** Local mode: how long a chat call waits for its response (undefined: no limit). Proxy mode: upstream timeout per attempt. */
+  requestTimeoutMs: number | undefined;
+  proxyBaseUrl: string | undefined;
+  proxyRules: Record<string, string>;
+  retryableStatusCodes: number[];
+  retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  /** Proxy recording (JSONL); undefined in local mode. */
+  recordingFile: string | undefined;
+  /** Proxy replay source; when set there is no upstream. */
+  replayFile: string | undefined;
+  /** Service log destination: `$ROCK_LOGGING_PATH/$ROCK_LOGGING_FILE_NAME` when both are set, else undefined (stderr). */
+  serviceLogFile: string | undefined;
+  /** pino level. */
+  logLevel: string;
+  /** The pid file to remove on a clean exit, when the CLI started this service. */
+  pidFile: string | undefined;
+}
