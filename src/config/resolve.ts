@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { LOG_FILE_NAME, TRAJECTORY_FILE_NAME } from '../protocol/markers.js';
+import * as d from './defaults.js';
+import type { ServiceConfig } from './types.js';
+
+/** What a caller may set; everything else comes from the environment and the defaults. */
+export interface ServiceConfigInput {
+  type?: 'local' | 'proxy';
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  logFile?: string;
+  trajectoryFile?: string;
+  trajectoryAppend?: boolean;
+  bodyLimitBytes?: number;
+  pollIntervalMs?: number;
+  watchIntervalMs?: number;
+  requestTimeoutMs?: number;
+  proxyBaseUrl?: string;
+  proxyRules?: Record<string, string>;
+  retryableStatusCodes?: number[];
+  retry?: Partial<ServiceConfig['retry']>;
+  recordingFile?: string;
+  replayFile?: string;
+  serviceLogFile?: string;
+  logLevel?: string;
+  pidFile?: string;
+}
+
+/**
+ * Applies the environment and the defaults to `input`.
+ * @returns a complete ServiceConfig.
+ * @throws ConfigError when values contradict each other (recording and replay both set).
+ */
+export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const type = input.type ?? 'local';
+  if (type !== 'local' && type !== 'proxy') {
+    throw new ConfigError(`type must be "local" or "proxy", got ${JSON.stringify(type)}`, 'type');
+  }
+  if (input.recordingFile !== undefined && input.replayFile !== undefined) {
+    throw new ConfigError(
+      'recording_file and replay_file are both set: a replay records nothing. Set only one of them.',
+      'replay_file',
+    );
+  }
+  const dataDir = input.dataDir ?? d.dataDirFromEnv(env);
+  const loggingPath = env.ROCK_LOGGING_PATH;
+  const loggingFile = env.ROCK_LOGGING_FILE_NAME;
+  return {
+    type,
+    host: input.host ?? d.DEFAULT_HOST,
+    port: input.port ?? d.DEFAULT_PORT,
+    dataDir,
+    logFile: input.logFile ?? join(dataDir, LOG_FILE_NAME),
+    trajectoryFile: input.trajectoryFile ?? join(dataDir, TRAJECTORY_FILE_NAME),
+    trajectoryAppend: input.trajectoryAppend ?? env.ROCK_MODEL_SERVICE_TRAJ_APPEND_MODE?.toLowerCase() === 'true',
+    bodyLimitBytes: input.bodyLimitBytes ?? d.DEFAULT_BODY_LIMIT_BYTES,
+    pollIntervalMs: input.pollIntervalMs ?? d.DEFAULT_POLL_INTERVAL_MS,
+    watchIntervalMs: input.watchIntervalMs ?? d.DEFAULT_WATCH_INTERVAL_MS,
+    requestTimeoutMs: input.requestTimeoutMs ?? (type === 'proxy' ? d.DEFAULT_PROXY_REQUEST_TIMEOUT_MS : undefined),
+    proxyBaseUrl: input.proxyBaseUrl,
+    proxyRules: input.proxyRules ?? { ...d.DEFAULT_PROXY_RULES },
+    retryableStatusCodes: input.retryableStatusCodes ?? [...d.DEFAULT_RETRYABLE_STATUS_CODES],
+    retry: {
+      maxAttempts: input.retry?.maxAttempts ?? d.DEFAULT_RETRY_MAX_ATTEMPTS,
+      initialDelayMs: input.retry?.initialDelayMs ?? d.DEFAULT_RETRY_INITIAL_DELAY_MS,
+      maxDelayMs: input.retry?.maxDelayMs ?? d.DEFAULT_RETRY_MAX_DELAY_MS,
+    },
+    recordingFile:
+      type === 'proxy' && input.replayFile === undefined
+        ? (input.recordingFile ?? join(dataDir, TRAJECTORY_FILE_NAME))
+        : input.recordingFile,
+    replayFile: input.replayFile,
+    serviceLogFile: input.serviceLogFile ?? (loggingPath && loggingFile ? join(loggingPath, loggingFile) : undefined),
+    logLevel: input.logLevel ?? env.ROCK_MS_LOG_LEVEL ?? 'info',
+    pidFile: input.pidFile,
+  };
+}
