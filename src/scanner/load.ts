@@ -1,0 +1,155 @@
+/**
+ * Picks the scan engine (SPEC section 10), in @parcel/watcher's order: the platform package
+ * that `@napi-rs/cli` lays out (`rock-model-service-linux-x64-gnu`…), then a node-gyp build
+ * in this checkout (`build/Release`), then the TypeScript engine. Nothing is loaded until the
+ * first call, and the outcome is cached for the life of the process.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, NativeUnavailableError } from '../errors.js';
+import { bindingProblem, createNativeEngine, type NativeBinding } from './native-engine.js';
+import { tsEngine } from './ts-engine.js';
+import type { ScanEngine } from './types.js';
+
+/** One place the loader looked for the native binary, and why it was not used. */
+export interface LoadAttempt {
+  place: string;
+  reason: string;
+}
+
+/** The native engine also counts newlines (the memchr ceiling that bench/scan compares with). */
+export type NativeScanEngine = ScanEngine & { countLines(fd: number): number };
+
+export interface NativeLoadResult {
+  engine?: NativeScanEngine;
+  /** Every place tried before the one that loaded (all of them when none did). */
+  attempts: LoadAttempt[];
+}
+
+const require = createRequire(import.meta.url);
+// Two levels up from src/scanner/ (tsx) and from dist/scanner/ (compiled) alike.
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LOCAL_BUILD = join(PACKAGE_ROOT, 'build', 'Release', 'rock_model_service.node');
+const PACKAGE_NAME = 'rock-model-service';
+
+/**
+ * Returns the platform package names to try, in @napi-rs/cli's naming. On Linux both libc
+ * flavours are listed instead of detecting the libc: npm installs only the package whose
+ * `libc` field matches, so the first name that resolves is the right one, and resolving it
+ * costs less than any detection (measured at process start here: existsSync of the musl
+ * loader 20 µs but wrong on a glibc system with musl-tools; reading the Node binary's ELF
+ * interpreter 130-260 µs; `process.report.getReport()` 4.1 ms).
+ */
+export function platformPackageNames(platform: string = process.platform, arch: string = process.arch): string[] {
+  const base = `${PACKAGE_NAME}-${platform}-${arch}`;
+  if (platform === 'linux') {
+    if (arch === 'arm') return [`${base}-gnueabihf`, `${base}-musleabihf`];
+    return [`${base}-gnu`, `${base}-musl`];
+  }
+  if (platform === 'win32') return [`${base}-msvc`];
+  return [base];
+}
+
+let cached: NativeLoadResult | undefined;
+let warned = false;
+
+// Reasons that mean "nothing there"; any other reason is a binary that exists but failed.
+const NOT_INSTALLED = 'not installed';
+const NOT_BUILT = 'not built (run `npm run build` in a clone)';
+
+function isNotFound(err: unknown, request: string): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(`'${request}'`);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
+
+/** Requires one candidate; returns the engine, or records why it cannot be used. */
+function tryLoad(place: string, attempts: LoadAttempt[]): NativeScanEngine | undefined {
+  let binding: unknown;
+  try {
+    binding = require(place);
+  } catch (err) {
+    attempts.push({ place, reason: isNotFound(err, place) ? NOT_INSTALLED : `failed to load: ${messageOf(err)}` });
+    return undefined;
+  }
+  const problem = bindingProblem(binding);
+  if (problem !== null) {
+    attempts.push({ place, reason: problem });
+    return undefined;
+  }
+  return createNativeEngine(binding as NativeBinding);
+}
+
+/**
+ * Returns the native engine if one loads, with the places tried before it. Never throws:
+ * failures are in `attempts`.
+ */
+export function loadNativeEngine(): NativeLoadResult {
+  if (cached) return cached;
+  const attempts: LoadAttempt[] = [];
+  let engine: NativeScanEngine | undefined;
+  for (const name of platformPackageNames()) {
+    engine = tryLoad(name, attempts);
+    if (engine) break;
+  }
+  if (!engine) {
+    if (existsSync(LOCAL_BUILD)) engine = tryLoad(LOCAL_BUILD, attempts);
+    else attempts.push({ place: LOCAL_BUILD, reason: NOT_BUILT });
+  }
+  cached = engine ? { engine, attempts } : { attempts };
+  return cached;
+}
+
+/** A binary that exists but cannot be used is reported once (code RMS_NATIVE_LOAD_FAILED), never swallowed. */
+function warnAboutFailures(attempts: LoadAttempt[]): void {
+  const failed = attempts.filter((a) => a.reason !== NOT_INSTALLED && a.reason !== NOT_BUILT);
+  if (warned || failed.length === 0) return;
+  warned = true;
+  process.emitWarning(
+    'a native scanner binary exists but could not be used, so the TypeScript scanner runs instead:\n' +
+      failed.map((a) => `  - ${a.place}: ${a.reason}`).join('\n') +
+      '\nReinstall the package (or `npm run build` in a clone), or set ROCK_MS_SCANNER=ts to choose TypeScript on purpose.',
+    { code: 'RMS_NATIVE_LOAD_FAILED' },
+  );
+}
+
+/**
+ * Returns the engine to use: ROCK_MS_SCANNER=ts or =native forces one, unset picks native
+ * when it loads and TypeScript otherwise. Throws NativeUnavailableError when native is
+ * forced and cannot load, and ConfigError for any other value.
+ */
+export function getScanEngine(env: NodeJS.ProcessEnv = process.env): ScanEngine {
+  const choice = env.ROCK_MS_SCANNER ?? '';
+  switch (choice) {
+    case 'ts':
+      return tsEngine;
+    case 'native': {
+      const { engine, attempts } = loadNativeEngine();
+      if (!engine) throw new NativeUnavailableError(attempts);
+      return engine;
+    }
+    case '': {
+      const { engine, attempts } = loadNativeEngine();
+      if (engine) return engine;
+      warnAboutFailures(attempts);
+      return tsEngine;
+    }
+    default:
+      throw new ConfigError(
+        `ROCK_MS_SCANNER=${JSON.stringify(choice)} is not a scanner: use "native", "ts", ` +
+          'or leave it unset to use native when it loads and TypeScript otherwise',
+        'ROCK_MS_SCANNER',
+      );
+  }
+}
+
+/** Returns every engine that works here: TypeScript always, native when it loads (for tests run over both). */
+export function availableEngines(): ScanEngine[] {
+  const { engine } = loadNativeEngine();
+  return engine ? [tsEngine, engine] : [tsEngine];
+}

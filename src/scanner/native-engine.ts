@@ -1,0 +1,79 @@
+/**
+ * The native engine: the C++ addon (native/scanner.cc) behind the ScanEngine contract. The
+ * addon does the byte work (mmap, memchr, marker and meta checks) and returns one flat
+ * Float64Array per batch; this wrapper only fills in defaults and gives errors their classes.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { LogRecord, RecordKind, ScanEngine, ScanOptions, ScanResult } from './types.js';
+
+/** What the addon exports (native/addon.cc). Bump ABI_VERSION there and here together. */
+export interface NativeBinding {
+  readonly abiVersion: number;
+  scan(fd: number, offset: number, maxBytes: number | undefined, maxRecords: number): ScanResult;
+  findLast(fd: number, kindMask: number, before: number): Float64Array | null;
+  countLines(fd: number): number;
+}
+
+/** The addon ABI this wrapper speaks; a binary that reports another one is not used. */
+export const NATIVE_ABI_VERSION = 1;
+
+const DEFAULT_MAX_RECORDS = 65536;
+
+/** Returns why `value` cannot be used as the addon, or null when it can. */
+export function bindingProblem(value: unknown): string | null {
+  const b = value as Partial<NativeBinding> | null;
+  if (b === null || typeof b !== 'object') return 'the module exports no object';
+  if (typeof b.scan !== 'function' || typeof b.findLast !== 'function' || typeof b.countLines !== 'function') {
+    return 'the module is not the rock-model-service scanner (scan/findLast/countLines missing)';
+  }
+  if (b.abiVersion !== NATIVE_ABI_VERSION) {
+    return `the binary speaks scanner ABI ${String(b.abiVersion)}, this package needs ${NATIVE_ABI_VERSION}; rebuild it (npm run build) or reinstall the platform package`;
+  }
+  return null;
+}
+
+/** Turns the addon's plain errors into the package's classes; I/O errors keep their errno code. */
+function rethrow(err: unknown): never {
+  if (err instanceof Error && (err as { code?: unknown }).code === 'RMS_INVALID_ARGUMENT') {
+    throw new InvalidArgumentError(err.message);
+  }
+  throw err;
+}
+
+/** Returns a ScanEngine backed by `binding` (already checked with bindingProblem). */
+export function createNativeEngine(binding: NativeBinding): ScanEngine & { countLines(fd: number): number } {
+  return {
+    kind: 'native',
+    scan(fd: number, offset: number, options?: ScanOptions): ScanResult {
+      try {
+        return binding.scan(fd, offset, options?.maxBytes, options?.maxRecords ?? DEFAULT_MAX_RECORDS);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    findLast(fd: number, kindMask: number, before?: number): LogRecord | null {
+      let r: Float64Array | null;
+      try {
+        r = binding.findLast(fd, kindMask, before ?? -1);
+      } catch (err) {
+        rethrow(err);
+      }
+      if (r === null) return null;
+      return {
+        kind: r[0] as RecordKind,
+        index: r[1]!,
+        lineStart: r[2]!,
+        payloadStart: r[3]!,
+        payloadEnd: r[4]!,
+        lineEnd: r[5]!,
+      };
+    },
+    countLines(fd: number): number {
+      try {
+        return binding.countLines(fd);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+  };
+}
