@@ -1,0 +1,61 @@
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { WriteFailedError } from '../errors.js';
+
+/**
+ * Opens `path` for appending (created when missing). Every write on an O_APPEND descriptor lands
+ * at the current end of the file, whichever process writes, so the service and the runtime can
+ * append to one log at once.
+ * @throws the open(2) error (ENOENT for a missing directory, EACCES…).
+ */
+export function openAppendFd(path: string): number {
+  // Readable too, so that a torn tail can be checked before it is cut off (see appendLine).
+  return openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o644);
+}
+
+/**
+ * Appends one complete line with exactly one write(2): two processes appending at once never
+ * interleave inside a line. A short write (disk full, file-size limit) is cut back off the file
+ * when it is still the last thing in it, so no reader ever sees a torn record.
+ * @throws WriteFailedError when the line could not be written whole.
+ */
+export function appendLine(fd: number, line: Buffer): void {
+  let written: number;
+  try {
+    written = writeSync(fd, line, 0, line.length);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new WriteFailedError(`could not append ${line.length} bytes to the log (${code}): ${(err as Error).message}; free space or raise the file-size limit, then retry`, { cause: err });
+  }
+  if (written !== line.length) {
+    removeTornTail(fd, line, written);
+    throw new WriteFailedError(
+      `only ${written} of ${line.length} bytes reached the log (disk full or file-size limit); the partial line was removed; free space, then retry`,
+    );
+  }
+}
+
+/**
+ * A partial line has no `\n`, so no scanner reads it, but the next append would be glued onto it.
+ * Cut it off, but only when the file still ends with exactly our bytes: a concurrent appender's
+ * line must never be truncated.
+ */
+function removeTornTail(fd: number, line: Buffer, written: number): void {
+  if (written <= 0) return;
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(written);
+    if (size < written || readSync(fd, tail, 0, written, size - written) !== written) return;
+    if (tail.equals(line.subarray(0, written))) ftruncateSync(fd, size - written);
+  } catch {
+    // Nothing more can be done safely; the torn bytes stay unterminated and are never read as a record.
+  }
+}
+
+/** Closes an append descriptor, ignoring an already-closed one. */
+export function closeAppendFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
