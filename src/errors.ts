@@ -133,3 +133,31 @@ export class ConfigError extends ModelServiceError {
     this.key = key;
   }
 }
+
+/** A command run in a sandbox failed or timed out; carries what the caller needs to see why. */
+export class SandboxCommandError extends ModelServiceError {
+  readonly command: string;
+  /** null when the command was killed (timeout or signal) before it could exit. */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  readonly stdout: string;
+  readonly stderr: string;
+  constructor(
+    message: string,
+    details: { command: string; exitCode: number | null; timedOut: boolean; stdout: string; stderr: string },
+  ) {
+    super('RMS_SANDBOX_COMMAND', message);
+    this.command = details.command;
+    this.exitCode = details.exitCode;
+    this.timedOut = details.timedOut;
+    this.stdout = details.stdout;
+    this.stderr = details.stderr;
+  }
+}
+
+/** A ModelService method called out of order (start before install, anti-call before start…). */
+export class SandboxStateError extends ModelServiceError {
+  constructor(message: string) {
+    super('RMS_SANDBOX_STATE', message);
+  }
+}
