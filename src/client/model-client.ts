@@ -1,0 +1,150 @@
+/**
+ * The runtime side of local mode (SPEC sections 5 and 9): append the response to turn N and
+ * hand back request N+1, the same text the `anti-call-llm` CLI prints.
+ */
+import { existsSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { dataDirFromEnv } from '../config/defaults.js';
+import { InvalidArgumentError, IndexRegressionError, ModelServiceError, UsageError } from '../errors.js';
+import { appendLine, compactJson, encodeResponseLine, openAppendFd } from '../protocol/index.js';
+import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';
+import { openScanner, type LogScanner } from '../scanner/index.js';
+import { KindMask, RecordKind, type LogRecord } from '../scanner/types.js';
+import { RequestWaiters, type WaitOptions } from './request-waiters.js';
+
+export type { WaitOptions } from './request-waiters.js';
+
+export interface ModelClientOptions {
+  /** Default `$ROCK_MODEL_SERVICE_DATA_DIR`, else `/data/logs`. */
+  dataDir?: string;
+  /** Default `<dataDir>/LLMService.log`. */
+  logFile?: string;
+}
+
+/** Reads and answers the requests of one communication log. */
+export class ModelClient {
+  readonly logFile: string;
+  private scanner: LogScanner | undefined;
+  private waiters: RequestWaiters | undefined;
+  private closed = false;
+
+  constructor(options: ModelClientOptions = {}) {
+    this.logFile = options.logFile ?? join(options.dataDir ?? dataDirFromEnv(), LOG_FILE_NAME);
+  }
+
+  /**
+   * One runtime turn: with `index` 0, waits for request 1; with `index` N > 0, appends
+   * `response` as response N (a retry of N is skipped) and waits for request N+1.
+   * @returns the request JSON exactly as stored in the log, or `SESSION_END`.
+   * @throws InvalidArgumentError (bad index), UsageError (response given or missing against
+   *   the index), InvalidJsonError, IndexRegressionError, TimeoutError, AbortedError.
+   */
+  async antiCallLlm(index: number, response?: string, options: WaitOptions = {}): Promise<string> {
+    checkIndex(index);
+    if (index === 0 && response !== undefined) {
+      throw new UsageError('index 0 starts a session and takes no response; pass a response only with index 1 or later');
+    }
+    if (index > 0 && response === undefined) {
+      throw new UsageError(`index ${index} needs the response to request ${index}; pass it with --response or --response-file`);
+    }
+    if (index > 0) await this.pushResponse(index, response!);
+    return this.popRequest(index + 1, options);
+  }
+
+  /**
+   * Appends `response` (a JSON text) as response `index`, in one write, unless the latest
+   * response already has this index (a retry: nothing is written).
+   * @returns true when a line was written, false for a skipped retry.
+   * @throws InvalidArgumentError, InvalidJsonError (nothing written), IndexRegressionError
+   *   when a later response is already in the log, ModelServiceError RMS_LOG_NOT_FOUND when
+   *   there is no log to answer, WriteFailedError.
+   */
+  async pushResponse(index: number, response: string): Promise<boolean> {
+    checkIndex(index);
+    if (index === 0) throw new InvalidArgumentError('response indexes start at 1 (index 0 has no request to answer)');
+    const compact = compactJson(response);
+    const scanner = this.openScanner();
+    if (!existsSync(this.logFile)) {
+      throw new ModelServiceError(
+        'RMS_LOG_NOT_FOUND',
+        `there is no log at ${this.logFile} to append response ${index} to; start the model service ` +
+          'or point ROCK_MODEL_SERVICE_DATA_DIR at its data dir',
+      );
+    }
+    const last = scanner.findLast(KindMask.Response);
+    if (last !== null && last.index === index) return false;
+    if (last !== null && last.index > index) throw new IndexRegressionError(index, last.index);
+    const fd = openAppendFd(this.logFile);
+    try {
+      appendLine(fd, encodeResponseLine(compact, index));
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  /**
+   * Request `index`, waiting for it when it is not in the log yet. When a later request is
+   * already there (the agent sent several at once), request `index` is found by reading
+   * backwards from the latest one.
+   * @returns the request JSON as stored, or `SESSION_END` when the latest request-or-session-end
+   *   line is a session end (also when one arrives while waiting).
+   * @throws InvalidArgumentError, TimeoutError, AbortedError, ModelServiceError RMS_ERROR when a
+   *   later request exists but request `index` is missing from the log.
+   */
+  async popRequest(index: number, options: WaitOptions = {}): Promise<string> {
+    checkIndex(index);
+    if (index === 0) throw new InvalidArgumentError('request indexes start at 1');
+    if (this.closed) throw new ModelServiceError('RMS_SCANNER_CLOSED', 'this ModelClient is closed; create a new one');
+    const scanner = this.openScanner();
+    const latest = scanner.findLast(KindMask.Request | KindMask.SessionEnd);
+    if (latest !== null) {
+      if (latest.kind === RecordKind.SessionEnd) return SESSION_END;
+      if (latest.index === index) return scanner.readPayloadText(latest);
+      if (latest.index > index) return scanner.readPayloadText(this.findRequestBefore(scanner, latest, index));
+    }
+    this.waiters ??= new RequestWaiters(this.logFile);
+    return this.waiters.waitFor(index, latest === null ? 0 : latest.lineEnd, options);
+  }
+
+  /** Stops waiting (pending waits reject with AbortedError) and closes the log. */
+  close(): void {
+    this.closed = true;
+    this.waiters?.close();
+    this.waiters = undefined;
+    this.scanner?.close();
+    this.scanner = undefined;
+  }
+
+  private openScanner(): LogScanner {
+    if (this.scanner === undefined) {
+      this.scanner = openScanner(this.logFile);
+    } else if (this.scanner.isReplaced()) {
+      // The service moves the old log aside at start: follow the path, not the old inode.
+      this.scanner.reopen();
+    }
+    return this.scanner;
+  }
+
+  private findRequestBefore(scanner: LogScanner, latest: LogRecord, index: number): LogRecord {
+    let record: LogRecord | null = latest;
+    while (record !== null && record.index > index) {
+      record = scanner.findLast(KindMask.Request, record.lineStart);
+    }
+    if (record === null || record.index !== index) {
+      throw new ModelServiceError(
+        'RMS_ERROR',
+        `request ${index} is not in ${this.logFile}, although request ${latest.index} is; ` +
+          'the log was probably replaced: restart the session from index 0',
+      );
+    }
+    return record;
+  }
+}
+
+function checkIndex(index: number): void {
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new InvalidArgumentError(`index must be a whole number >= 0, got ${String(index)}`);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Event-driven waits for requests of one log: one LogFollower, started where the caller
+ * stopped looking, routes each new request to the waiters of its index (a map, not a loop
+ * per waiter); a session end releases every waiter with `SESSION_END`.
+ */
+import { AbortedError, TimeoutError } from '../errors.js';
+import { LogFollower } from '../follower/index.js';
+import { SESSION_END } from '../protocol/markers.js';
+import type { LogScanner } from '../scanner/index.js';
+import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind, recordAt, type ScanResult } from '../scanner/types.js';
+
+export interface WaitOptions {
+  /** Give up after this many milliseconds (TimeoutError). Default: wait without limit. */
+  timeoutMs?: number;
+  /** Give up when this signal aborts (AbortedError). */
+  signal?: AbortSignal;
+}
+
+interface Waiter {
+  resolve(text: string): void;
+  reject(err: Error): void;
+}
+
+/** The largest delay setInterval accepts; the timer only keeps the event loop alive. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+
+/** Waiters on one log file, served by one follower. */
+export class RequestWaiters {
+  private readonly byIndex = new Map<number, Set<Waiter>>();
+  private follower: LogFollower | undefined;
+  private unsubscribe: (() => void) | undefined;
+  // The follower's watcher and poll are unref'd: a pending wait must still keep a CLI alive.
+  private keepAlive: NodeJS.Timeout | undefined;
+  private pending = 0;
+
+  constructor(private readonly logFile: string) {}
+
+  /**
+   * Waits for request `index`, reading the log from `fromOffset` (where the caller's own look
+   * at the log ended) when no follower runs yet.
+   * @returns the request JSON as stored, or `SESSION_END`.
+   * @throws TimeoutError after `timeoutMs`, AbortedError when `signal` aborts or on close().
+   */
+  waitFor(index: number, fromOffset: number, options: WaitOptions): Promise<string> {
+    const { timeoutMs, signal } = options;
+    if (signal?.aborted) return Promise.reject(abortedError(index, signal));
+    return new Promise<string>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.remove(index, waiter);
+      };
+      const waiter: Waiter = {
+        resolve: (text) => {
+          settle();
+          resolve(text);
+        },
+        reject: (err) => {
+          settle();
+          reject(err);
+        },
+      };
+      const onAbort = (): void => waiter.reject(abortedError(index, signal!));
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(
+          () =>
+            waiter.reject(
+              new TimeoutError(
+                `timed out after ${timeoutMs / 1000} s waiting for request ${index} in ${this.logFile}; ` +
+                  'the agent has not sent it yet: retry the same command, or raise --timeout',
+                timeoutMs,
+              ),
+            ),
+          timeoutMs,
+        );
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.add(index, waiter);
+      this.ensureFollower(fromOffset).poke();
+    });
+  }
+
+  /** Rejects every pending wait with AbortedError and stops following the log. */
+  close(): void {
+    for (const set of [...this.byIndex.values()]) {
+      for (const waiter of [...set]) waiter.reject(new AbortedError('the ModelClient was closed while waiting for a request'));
+    }
+    this.unsubscribe?.();
+    this.follower?.close();
+    this.follower = undefined;
+  }
+
+  private ensureFollower(fromOffset: number): LogFollower {
+    if (this.follower === undefined) {
+      this.follower = new LogFollower(this.logFile, { fromOffset });
+      this.unsubscribe = this.follower.onRecords((batch, scanner) => this.route(batch, scanner));
+    }
+    return this.follower;
+  }
+
+  private route(batch: ScanResult, scanner: LogScanner): void {
+    const r = batch.records;
+    // Same answer as a fresh look at the log: a session end anywhere in the batch is the latest
+    // request-or-session-end line (the service writes no request after it).
+    for (let i = 0; i < batch.count; i++) {
+      if (r[i * RECORD_STRIDE + F_KIND] === RecordKind.SessionEnd) {
+        for (const set of [...this.byIndex.values()]) for (const waiter of [...set]) waiter.resolve(SESSION_END);
+        return;
+      }
+    }
+    for (let i = 0; i < batch.count; i++) {
+      if (r[i * RECORD_STRIDE + F_KIND] !== RecordKind.Request) continue;
+      const set = this.byIndex.get(r[i * RECORD_STRIDE + F_INDEX]!);
+      if (set === undefined) continue;
+      const text = scanner.readPayloadText(recordAt(batch, i));
+      for (const waiter of [...set]) waiter.resolve(text);
+    }
+  }
+
+  private add(index: number, waiter: Waiter): void {
+    let set = this.byIndex.get(index);
+    if (set === undefined) this.byIndex.set(index, (set = new Set()));
+    set.add(waiter);
+    if (this.pending++ === 0) this.keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
+  }
+
+  private remove(index: number, waiter: Waiter): void {
+    const set = this.byIndex.get(index);
+    if (set === undefined || !set.delete(waiter)) return;
+    if (set.size === 0) this.byIndex.delete(index);
+    if (--this.pending === 0) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
+  }
+}
+
+function abortedError(index: number, signal: AbortSignal): AbortedError {
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+  return new AbortedError(`the wait for request ${index} was aborted${reason}`);
+}
