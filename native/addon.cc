@@ -1,0 +1,155 @@
+// The N-API face of the scanner: argument checks, result objects and error translation.
+// No C++ exception crosses into JavaScript: every export runs inside `guard_exceptions`.
+#include <napi.h>
+#include <uv.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "fault_guard.h"
+#include "line_format.h"
+#include "log_scan.h"
+
+namespace {
+
+// Keep in step with NATIVE_ABI_VERSION in src/scanner/native-engine.ts.
+constexpr int kAbiVersion = 1;
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+struct InvalidArgument {
+  std::string message;
+};
+
+Napi::Error error_with_code(Napi::Env env, const std::string& message, const char* code) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Value().Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+// Mirrors Node's fs errors: "EBADF: bad file descriptor, fstat" with code, errno and syscall.
+Napi::Error system_error(Napi::Env env, const rms::SystemError& e) {
+  const int uv_code = uv_translate_sys_error(e.error);
+  const std::string message = std::string(uv_err_name(uv_code)) + ": " + uv_strerror(uv_code) + ", " + e.syscall;
+  Napi::Error error = error_with_code(env, message, uv_err_name(uv_code));
+  error.Value().Set("errno", Napi::Number::New(env, uv_code));
+  error.Value().Set("syscall", Napi::String::New(env, e.syscall));
+  return error;
+}
+
+template <typename Fn>
+Napi::Value guard_exceptions(const Napi::CallbackInfo& info, Fn fn) {
+  Napi::Env env = info.Env();
+  try {
+    return fn(info);
+  } catch (const InvalidArgument& e) {
+    throw error_with_code(env, e.message, "RMS_INVALID_ARGUMENT");
+  } catch (const rms::SystemError& e) {
+    throw system_error(env, e);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw error_with_code(env, "the native scanner ran out of memory; retry with a smaller maxRecords", "ENOMEM");
+  } catch (const std::exception& e) {
+    throw error_with_code(env, std::string("internal error in the native scanner: ") + e.what(), "RMS_ERROR");
+  } catch (...) {
+    throw error_with_code(env, "internal error in the native scanner", "RMS_ERROR");
+  }
+}
+
+double number_arg(const Napi::CallbackInfo& info, std::size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    throw InvalidArgument{std::string(name) + " must be a number"};
+  }
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool is_integer(double v) { return std::isfinite(v) && std::trunc(v) == v; }
+
+int fd_arg(const Napi::CallbackInfo& info, std::size_t i) {
+  const double v = number_arg(info, i, "fd");
+  if (!is_integer(v) || v < 0 || v > 2147483647.0) {
+    throw InvalidArgument{"fd must be an open file descriptor (an integer from 0), got " + Napi::Value(info[i]).ToString().Utf8Value()};
+  }
+  return static_cast<int>(v);
+}
+
+// A byte offset or count: an integer in [0, 2^53 - 1], so that every offset is exact as a JS number.
+std::uint64_t offset_arg(const Napi::CallbackInfo& info, std::size_t i, const char* name) {
+  const double v = number_arg(info, i, name);
+  if (!is_integer(v) || v < 0 || v > kMaxSafeInteger) {
+    throw InvalidArgument{std::string(name) + " must be an integer from 0 to 2^53-1, got " +
+                          Napi::Value(info[i]).ToString().Utf8Value()};
+  }
+  return static_cast<std::uint64_t>(v);
+}
+
+// scan(fd, offset, maxBytes | undefined, maxRecords) -> { records, count, nextOffset, size }
+Napi::Value Scan(const Napi::CallbackInfo& info) {
+  return guard_exceptions(info, [](const Napi::CallbackInfo& args) -> Napi::Value {
+    Napi::Env env = args.Env();
+    const int fd = fd_arg(args, 0);
+    const std::uint64_t offset = offset_arg(args, 1, "offset");
+    std::uint64_t max_bytes = UINT64_MAX;
+    if (args.Length() > 2 && !args[2].IsUndefined()) {
+      const bool infinite = args[2].IsNumber() && args[2].As<Napi::Number>().DoubleValue() == INFINITY;
+      if (!infinite) max_bytes = offset_arg(args, 2, "maxBytes");
+    }
+    const std::uint64_t max_records = offset_arg(args, 3, "maxRecords");
+    if (max_records == 0) throw InvalidArgument{"maxRecords must be at least 1, got 0"};
+
+    rms::RecordBuffer buffer;
+    const rms::ScanOutcome outcome = rms::scan_log(fd, offset, max_bytes, max_records, buffer);
+    const std::size_t count = buffer.count();
+    Napi::Float64Array records = Napi::Float64Array::New(env, count * rms::kRecordStride);
+    if (count > 0) std::memcpy(records.Data(), buffer.data(), count * rms::kRecordStride * sizeof(double));
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("records", records);
+    result.Set("count", Napi::Number::New(env, static_cast<double>(count)));
+    result.Set("nextOffset", Napi::Number::New(env, static_cast<double>(outcome.next_offset)));
+    result.Set("size", Napi::Number::New(env, static_cast<double>(outcome.size)));
+    return result;
+  });
+}
+
+// findLast(fd, kindMask, before) -> Float64Array(6) | null; before -1 = the end of the file.
+Napi::Value FindLast(const Napi::CallbackInfo& info) {
+  return guard_exceptions(info, [](const Napi::CallbackInfo& args) -> Napi::Value {
+    Napi::Env env = args.Env();
+    const int fd = fd_arg(args, 0);
+    const double mask = number_arg(args, 1, "kindMask");
+    if (!is_integer(mask) || mask < 0 || mask > 4294967295.0) {
+      throw InvalidArgument{"kindMask must be a bit mask of record kinds (KindMask), got " +
+                            Napi::Value(args[1]).ToString().Utf8Value()};
+    }
+    std::uint64_t before = UINT64_MAX;
+    if (number_arg(args, 2, "before") != -1) before = offset_arg(args, 2, "before");
+    Napi::Float64Array record = Napi::Float64Array::New(env, rms::kRecordStride);
+    if (!rms::find_last_line(fd, static_cast<std::uint32_t>(mask), before, record.Data())) return env.Null();
+    return record;
+  });
+}
+
+// countLines(fd) -> the number of '\n' bytes (memchr over the mapping: bench/scan's ceiling).
+Napi::Value CountLines(const Napi::CallbackInfo& info) {
+  return guard_exceptions(info, [](const Napi::CallbackInfo& args) -> Napi::Value {
+    const int fd = fd_arg(args, 0);
+    return Napi::Number::New(args.Env(), static_cast<double>(rms::count_newlines(fd)));
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  rms::install_fault_guard();
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  exports.Set("scan", Napi::Function::New(env, Scan, "scan"));
+  exports.Set("findLast", Napi::Function::New(env, FindLast, "findLast"));
+  exports.Set("countLines", Napi::Function::New(env, CountLines, "countLines"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(rock_model_service, Init)

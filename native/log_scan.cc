@@ -1,0 +1,197 @@
+#include "log_scan.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "fault_guard.h"
+#include "line_format.h"
+#include "meta_json.h"
+
+namespace rms {
+
+namespace {
+
+std::uint64_t file_size(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) throw SystemError{errno, "fstat"};
+  return st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+std::uint64_t page_size() {
+  static const std::uint64_t size = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+// A read-only mapping of [from, to) of a file, widened down to a page boundary; unmapped by
+// the destructor on every path (scans that fault included, since the fault only abandons
+// frames inside run_guarded).
+class MappedRange {
+ public:
+  MappedRange(int fd, std::uint64_t from, std::uint64_t to, int advice) {
+    map_offset_ = from & ~(page_size() - 1);
+    length_ = static_cast<std::size_t>(to - map_offset_);
+    if (length_ == 0) return;
+    void* p = mmap(nullptr, length_, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(map_offset_));
+    if (p == MAP_FAILED) throw SystemError{errno, "mmap"};
+    base_ = static_cast<const char*>(p);
+    if (advice != MADV_NORMAL) madvise(p, length_, advice);
+  }
+  MappedRange(const MappedRange&) = delete;
+  MappedRange& operator=(const MappedRange&) = delete;
+  ~MappedRange() {
+    if (base_ != nullptr) munmap(const_cast<char*>(base_), length_);
+  }
+  // The address of file offset `offset` (inside the range, or its end).
+  const char* at(std::uint64_t offset) const { return base_ + (offset - map_offset_); }
+  std::uint64_t offset_of(const char* p) const { return map_offset_ + static_cast<std::uint64_t>(p - base_); }
+  const char* base() const { return base_; }
+  std::size_t length() const { return length_; }
+
+ private:
+  const char* base_ = nullptr;
+  std::uint64_t map_offset_ = 0;
+  std::size_t length_ = 0;
+};
+
+struct ScanJob {
+  const MappedRange* map;
+  const char* from;
+  const char* end;
+  std::uint64_t byte_limit;  // a line starting at or after this offset is left for the next call
+  std::uint64_t max_records;
+  RecordBuffer* out;
+  NestStack* stack;
+  bool out_of_memory;
+};
+
+void run_scan(void* arg) {
+  ScanJob& job = *static_cast<ScanJob*>(arg);
+  const char* p = job.from;
+  double record[kRecordStride];
+  while (job.out->count() < job.max_records) {
+    const std::uint64_t line_offset = job.map->offset_of(p);
+    if (job.out->count() > 0 && line_offset >= job.byte_limit) break;
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(job.end - p)));
+    if (nl == nullptr) break;
+    classify_line(p, static_cast<std::size_t>(nl - p), line_offset, *job.stack, record);
+    if (!job.out->append(record)) {
+      job.out_of_memory = true;
+      break;
+    }
+    p = nl + 1;
+  }
+}
+
+struct FindJob {
+  const MappedRange* map;
+  const char* limit;  // search lines ending at or before this byte
+  std::uint32_t kind_mask;
+  NestStack* stack;
+  double* out;
+  bool found;
+};
+
+void run_find(void* arg) {
+  FindJob& job = *static_cast<FindJob*>(arg);
+  const char* base = job.map->base();
+  const char* nl = last_byte(base, job.limit, '\n');
+  while (nl != nullptr) {
+    const char* prev = last_byte(base, nl, '\n');
+    const char* line = prev == nullptr ? base : prev + 1;
+    classify_line(line, static_cast<std::size_t>(nl - line), job.map->offset_of(line), *job.stack, job.out);
+    if ((job.kind_mask >> static_cast<int>(job.out[0])) & 1u) {
+      job.found = true;
+      return;
+    }
+    nl = prev;
+  }
+}
+
+struct CountJob {
+  const char* from;
+  const char* end;
+  std::uint64_t lines;
+};
+
+void run_count(void* arg) {
+  CountJob& job = *static_cast<CountJob*>(arg);
+  std::uint64_t lines = 0;
+  for (const char* p = job.from; p < job.end; ++p) {
+    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(job.end - p)));
+    if (p == nullptr) break;
+    ++lines;
+  }
+  job.lines = lines;
+}
+
+}  // namespace
+
+RecordBuffer::~RecordBuffer() { std::free(data_); }
+
+bool RecordBuffer::append(const double* record) {
+  const std::size_t n = count_;
+  if (n == capacity_) {
+    const std::size_t grown = capacity_ == 0 ? 256 : capacity_ * 2;
+    auto* next = static_cast<double*>(std::realloc(data_, grown * kRecordStride * sizeof(double)));
+    if (next == nullptr) return false;
+    data_ = next;
+    capacity_ = grown;
+  }
+  std::memcpy(data_ + n * kRecordStride, record, kRecordStride * sizeof(double));
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  count_ = n + 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  return true;
+}
+
+ScanOutcome scan_log(int fd, std::uint64_t offset, std::uint64_t max_bytes, std::uint64_t max_records,
+                     RecordBuffer& out) {
+  const std::uint64_t size = file_size(fd);
+  if (offset >= size) return {offset, size};
+  MappedRange map(fd, offset, size, MADV_SEQUENTIAL);
+  NestStack stack;
+  ScanJob job{&map, map.at(offset), map.at(size),
+              max_bytes > UINT64_MAX - offset ? UINT64_MAX : offset + max_bytes,
+              max_records, &out, &stack, false};
+  const bool finished = run_guarded(map.base(), map.length(), run_scan, &job);
+  if (job.out_of_memory) throw std::bad_alloc();
+  const std::size_t n = out.count();
+  const std::uint64_t next = n == 0 ? offset : static_cast<std::uint64_t>(out.data()[(n - 1) * kRecordStride + 5]);
+  // A fault means the file shrank under the mapping: report what was read and the new size.
+  return {next, finished ? size : file_size(fd)};
+}
+
+bool find_last_line(int fd, std::uint32_t kind_mask, std::uint64_t before, double* out) {
+  // A file rewritten under us can fault again; a few rounds settle on its new content.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const std::uint64_t size = file_size(fd);
+    const std::uint64_t limit = before < size ? before : size;
+    if (limit == 0 || kind_mask == 0) return false;
+    MappedRange map(fd, 0, limit, MADV_NORMAL);
+    NestStack stack;
+    FindJob job{&map, map.at(limit), kind_mask, &stack, out, false};
+    if (run_guarded(map.base(), map.length(), run_find, &job)) return job.found;
+  }
+  return false;
+}
+
+std::uint64_t count_newlines(int fd) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::uint64_t size = file_size(fd);
+    if (size == 0) return 0;
+    MappedRange map(fd, 0, size, MADV_SEQUENTIAL);
+    CountJob job{map.base(), map.at(size), 0};
+    if (run_guarded(map.base(), map.length(), run_count, &job)) return job.lines;
+  }
+  // The file kept shrinking under every attempt: there is no count to give.
+  throw SystemError{EAGAIN, "mmap"};
+}
+
+}  // namespace rms

@@ -1,0 +1,37 @@
+// Validates a line's meta JSON and extracts its "index", byte for byte as JavaScript's
+// JSON.parse would see the UTF-8-decoded text (SPEC 3: both engines give identical results).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace rms {
+
+// The container stack of the validator: a bit per nesting level. The first levels live
+// inline; deeper documents spill to the heap (JSON.parse has no depth limit, so neither do we).
+// The heap block is released by the destructor, which runs outside any fault-guarded region.
+class NestStack {
+ public:
+  NestStack() = default;
+  NestStack(const NestStack&) = delete;
+  NestStack& operator=(const NestStack&) = delete;
+  ~NestStack();
+  // Returns false when memory runs out.
+  bool push(bool is_object, std::size_t depth);
+  bool is_object(std::size_t depth) const;
+
+ private:
+  static constexpr std::size_t kInlineWords = 8;
+  std::uint64_t inline_[kInlineWords] = {};
+  // Published with a signal fence after each change, so a fault-guarded caller that is
+  // interrupted never leaves the destructor a stale pointer.
+  std::uint64_t* heap_ = nullptr;
+  std::size_t heap_words_ = 0;
+};
+
+// Returns true when [p, end) is one JSON value (RFC 8259, whitespace space/tab/CR/LF) that is
+// an object whose last "index" member is a number with an integer value within +-(2^53-1);
+// the value goes to *index. Any byte >= 0x20 is allowed inside strings, as in JSON.parse of
+// the decoded text (an invalid UTF-8 sequence decodes to U+FFFD, which is legal there).
+bool parse_meta_index(const char* p, const char* end, NestStack& stack, double* index);
+
+}  // namespace rms
