@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A killed orphan may linger as a zombie when PID 1 does not reap: count that as dead.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('LocalSandbox', () => {
+  let sandbox: LocalSandbox;
+  beforeEach(() => {
+    sandbox = new LocalSandbox();
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('runs commands with bash in a directory of its own under the temp dir', async () => {
+    const result = await sandbox.run('pwd; echo $BASH_VERSION >&2; exit 7', { timeoutMs: 5000 });
+    assert.equal(result.exitCode, 7);
+    assert.equal(result.stdout.trim(), sandbox.workDir);
+    assert.ok(sandbox.workDir.startsWith(tmpdir()));
+    assert.match(result.stderr, /^\d+\./);
+    assert.equal(result.timedOut, false);
+  });
+
+  it("puts a rock shim that runs this package's bin/rock.js first on PATH", async () => {
+    const result = await sandbox.run('command -v rock; command -v rock-model-service; cat "$(command -v rock)"', { timeoutMs: 5000 });
+    const [rock, alias] = result.stdout.split('\n');
+    assert.equal(rock, join(sandbox.workDir, '.local-sandbox', 'bin', 'rock'));
+    assert.equal(alias, join(sandbox.workDir, '.local-sandbox', 'bin', 'rock-model-service'));
+    assert.ok(result.stdout.includes(process.execPath));
+    assert.ok(result.stdout.includes(fileURLToPath(new URL('../../bin/rock.js', import.meta.url))));
+  });
+
+  it('gives the model service a data dir inside the sandbox unless told otherwise', async () => {
+    const result = await sandbox.run('echo "$ROCK_MODEL_SERVICE_DATA_DIR"', { timeoutMs: 5000 });
+    assert.equal(result.stdout.trim(), join(sandbox.workDir, 'data', 'logs'));
+    const other = new LocalSandbox({ env: { ROCK_MODEL_SERVICE_DATA_DIR: '/elsewhere', GREETING: 'hi' } });
+    try {
+      const told = await other.run('echo "$ROCK_MODEL_SERVICE_DATA_DIR $GREETING $EXTRA"', { timeoutMs: 5000, env: { EXTRA: 'x' } });
+      assert.equal(told.stdout.trim(), '/elsewhere hi x');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('kills the whole process group when a command passes its timeout', async () => {
+    const started = Date.now();
+    const result = await sandbox.run('sleep 30 & echo $! > child.pid; wait', { timeoutMs: 300 });
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(result.timedOut, true);
+    assert.equal(result.exitCode, null);
+    const childPid = Number(readFileSync(join(sandbox.workDir, 'child.pid'), 'utf8'));
+    for (let i = 0; i < 50 && alive(childPid); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(alive(childPid), false, 'the background sleep survived the timeout');
+  });
+
+  it('returns when the shell exits even if a background process keeps its output open', async () => {
+    const started = Date.now();
+    const result = await sandbox.run('sleep 5 & echo $! > bg.pid; echo done', { timeoutMs: 10_000 });
+    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.stdout, 'done\n');
+    process.kill(Number(readFileSync(join(sandbox.workDir, 'bg.pid'), 'utf8')), 'SIGKILL');
+  });
+
+  it('keeps several megabytes of output whole, multi-byte characters included', async () => {
+    const result = await sandbox.run(`node -e "process.stdout.write('é'.repeat(3_000_000))"`, { timeoutMs: 10_000 });
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.stdout.length, 3_000_000);
+    assert.ok(/^é+$/.test(result.stdout));
+  });
+
+  it('uploads content and local files, relative paths inside the work dir, creating directories', async () => {
+    await sandbox.upload({ content: 'héllo\n' }, 'deep/er/a.txt');
+    assert.equal(readFileSync(join(sandbox.workDir, 'deep/er/a.txt'), 'utf8'), 'héllo\n');
+    const outside = await mkdtemp(join(tmpdir(), 'rock-upload-'));
+    try {
+      writeFileSync(join(outside, 'src.bin'), Buffer.from([0, 1, 2, 255]));
+      await sandbox.upload({ localPath: join(outside, 'src.bin') }, join(outside, 'copy/dst.bin'));
+      assert.deepEqual([...readFileSync(join(outside, 'copy/dst.bin'))], [0, 1, 2, 255]);
+      const seen = await sandbox.run('cat deep/er/a.txt', { timeoutMs: 5000 });
+      assert.equal(seen.stdout, 'héllo\n');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('removes the directory it created on close, and leaves a given one', async () => {
+    const own = new LocalSandbox();
+    await own.close();
+    assert.equal(existsSync(own.workDir), false);
+    const given = await mkdtemp(join(tmpdir(), 'rock-given-'));
+    try {
+      const borrowed = new LocalSandbox({ workDir: given });
+      await borrowed.close();
+      assert.equal(existsSync(given), true);
+    } finally {
+      await rm(given, { recursive: true, force: true });
+    }
+  });
+});
