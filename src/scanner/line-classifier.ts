@@ -1,0 +1,127 @@
+/**
+ * SPEC section 3 "Reading" for one line whose bytes are in memory: what its start says it
+ * is, where its payload ends (the LAST end marker on the line), and whether its meta holds
+ * a usable index. The native addon implements the same rules; both must agree byte for byte.
+ */
+import { REQUEST_END, REQUEST_START, RESPONSE_END, RESPONSE_START, SESSION_END } from '../protocol/markers.js';
+import { RecordKind } from './types.js';
+
+export const REQUEST_START_BYTES = Buffer.from(REQUEST_START, 'latin1');
+export const REQUEST_END_BYTES = Buffer.from(REQUEST_END, 'latin1');
+export const RESPONSE_START_BYTES = Buffer.from(RESPONSE_START, 'latin1');
+export const RESPONSE_END_BYTES = Buffer.from(RESPONSE_END, 'latin1');
+export const SESSION_END_BYTES = Buffer.from(SESSION_END, 'latin1');
+
+/** Enough bytes of a line's start to tell its kind (the longest start marker). */
+export const HEAD_BYTES = RESPONSE_START_BYTES.length;
+
+/**
+ * What a line's first bytes say. A `SessionEndCandidate` is a session end only when the
+ * rest of the line is blank; a `Request`/`Response` start can still turn out malformed.
+ */
+export const Head = { Request: 1, Response: 2, SessionEndCandidate: 3, Unknown: 4 } as const;
+export type Head = (typeof Head)[keyof typeof Head];
+
+const L = 0x4c;
+const S = 0x53;
+
+function startsWith(buf: Buffer, s: number, e: number, marker: Buffer): boolean {
+  return e - s >= marker.length && buf.compare(marker, 0, marker.length, s, s + marker.length) === 0;
+}
+
+/** Returns what the bytes `buf[s, e)` at the start of a line say the line is. */
+export function headOf(buf: Buffer, s: number, e: number): Head {
+  const first = buf[s];
+  if (first === L) {
+    if (startsWith(buf, s, e, REQUEST_START_BYTES)) return Head.Request;
+    if (startsWith(buf, s, e, RESPONSE_START_BYTES)) return Head.Response;
+  } else if (first === S && startsWith(buf, s, e, SESSION_END_BYTES)) {
+    return Head.SessionEndCandidate;
+  }
+  return Head.Unknown;
+}
+
+/** The record kinds a line with this head can turn out to be, as a KindMask. */
+export function possibleKinds(head: Head): number {
+  switch (head) {
+    case Head.Request:
+      return (1 << RecordKind.Request) | (1 << RecordKind.Malformed);
+    case Head.Response:
+      return (1 << RecordKind.Response) | (1 << RecordKind.Malformed);
+    case Head.SessionEndCandidate:
+      return (1 << RecordKind.SessionEnd) | (1 << RecordKind.Unknown);
+    default:
+      return 1 << RecordKind.Unknown;
+  }
+}
+
+/** Returns true when `buf[from, to)` holds only spaces, tabs and carriage returns. */
+export function isBlank(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+/** The start marker's length and the end marker for a request or response head. */
+export function markersOf(head: typeof Head.Request | typeof Head.Response): { startLength: number; end: Buffer } {
+  return head === Head.Request
+    ? { startLength: REQUEST_START_BYTES.length, end: REQUEST_END_BYTES }
+    : { startLength: RESPONSE_START_BYTES.length, end: RESPONSE_END_BYTES };
+}
+
+/**
+ * Returns the meta's index, or null when the meta is not a JSON object with an `index`
+ * that is an integer within ±(2^53-1). JSON.parse decides what JSON is (the last of
+ * duplicate keys wins); -0 is reported as 0.
+ */
+export function metaIndex(meta: string): number | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(meta);
+  } catch {
+    return null;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'index')) return null;
+  const index = (value as { index: unknown }).index;
+  return typeof index === 'number' && Number.isSafeInteger(index) ? index + 0 : null;
+}
+
+/**
+ * Classifies the complete line `buf[s, e)` (e is its `\n`, relative to `buf`, whose first
+ * byte is at file offset `base`) and writes its record (RECORD_STRIDE numbers) at `out[o]`.
+ */
+export function classifyLine(buf: Buffer, s: number, e: number, base: number, out: Float64Array, o: number): void {
+  const head = headOf(buf, s, e);
+  let kind: RecordKind = RecordKind.Unknown;
+  let index = -1;
+  let payloadStart = s;
+  let payloadEnd = s;
+  if (head === Head.SessionEndCandidate) {
+    if (isBlank(buf, s + SESSION_END_BYTES.length, e)) kind = RecordKind.SessionEnd;
+  } else if (head !== Head.Unknown) {
+    const { startLength, end } = markersOf(head);
+    payloadStart = s + startLength;
+    // A subarray bounds the backwards search to this line: lastIndexOf on the whole chunk
+    // would run back through every earlier line when the marker is missing.
+    const at = buf.subarray(payloadStart, e).lastIndexOf(end);
+    kind = RecordKind.Malformed;
+    if (at < 0) {
+      payloadEnd = e;
+    } else {
+      payloadEnd = payloadStart + at;
+      const i = metaIndex(buf.toString('utf8', payloadEnd + end.length, e));
+      if (i !== null) {
+        kind = head === Head.Request ? RecordKind.Request : RecordKind.Response;
+        index = i;
+      }
+    }
+  }
+  out[o] = kind;
+  out[o + 1] = index;
+  out[o + 2] = base + s;
+  out[o + 3] = base + payloadStart;
+  out[o + 4] = base + payloadEnd;
+  out[o + 5] = base + e + 1;
+}

@@ -1,0 +1,230 @@
+/**
+ * The TypeScript scan engine: pread into one reused chunk, `Buffer.indexOf` for newlines and
+ * markers (SPEC 11: about memmem speed), no whole-file strings. Memory stays bounded by the
+ * chunk even for lines of any length: a line longer than the chunk is streamed through to
+ * its newline, and its end marker is then searched backwards from there.
+ */
+import { fstatSync } from 'node:fs';
+import { checkKindMask, checkLimits, checkOffset } from './arguments.js';
+import { ChunkWindow, isBlankInFile, lastIndexInFile, readAt, textInFile } from './chunk-window.js';
+import {
+  classifyLine,
+  Head,
+  HEAD_BYTES,
+  headOf,
+  isBlank,
+  markersOf,
+  metaIndex,
+  possibleKinds,
+  SESSION_END_BYTES,
+} from './line-classifier.js';
+import { RECORD_STRIDE, RecordKind, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
+
+/** The default chunk: 1 MiB keeps the pread count low while the chunk stays in L2/L3 (bench/scan). */
+export const TS_CHUNK_BYTES = 1 << 20;
+/** Backward marker searches in lines longer than a chunk read this much at a time. */
+const SEARCH_BYTES = 64 * 1024;
+/** Chunks smaller than this could not hold a line's head plus a marker. */
+const MIN_CHUNK_BYTES = 64;
+
+const NEWLINE = 0x0a;
+
+export interface TsEngineOptions {
+  /** Bytes read per pread (default TS_CHUNK_BYTES). Tests use tiny chunks to reach every boundary case. */
+  chunkBytes?: number;
+}
+
+/** Grows the flat record array as lines arrive; one allocation per doubling. */
+class RecordSink {
+  records: Float64Array;
+  count = 0;
+  constructor(expected: number) {
+    this.records = new Float64Array(expected * RECORD_STRIDE);
+  }
+  /** Returns the slot for the next record, growing the array when full. */
+  next(): number {
+    const o = this.count * RECORD_STRIDE;
+    if (o + RECORD_STRIDE > this.records.length) {
+      const grown = new Float64Array(Math.max(this.records.length * 2, RECORD_STRIDE * 64));
+      grown.set(this.records);
+      this.records = grown;
+    }
+    return o;
+  }
+}
+
+/** Returns a TypeScript engine with its own buffers (allocated on first use). */
+export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
+  const chunkBytes = options.chunkBytes ?? TS_CHUNK_BYTES;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < MIN_CHUNK_BYTES) {
+    throw new RangeError(`chunkBytes must be an integer of at least ${MIN_CHUNK_BYTES}, got ${chunkBytes}`);
+  }
+  let window: ChunkWindow | undefined;
+  let scratch: Buffer | undefined;
+  const head = Buffer.allocUnsafe(HEAD_BYTES);
+  const one = new Float64Array(RECORD_STRIDE);
+
+  const windowFor = (): ChunkWindow => (window ??= new ChunkWindow(chunkBytes));
+  const scratchFor = (): Buffer => (scratch ??= Buffer.allocUnsafe(Math.min(chunkBytes, SEARCH_BYTES)));
+
+  /**
+   * Classifies the complete line `[lineStart, contentEnd)` (contentEnd is its `\n`) whose
+   * head is already known, reading what it needs from the file; writes its record at out[o].
+   */
+  function classifyLongLine(fd: number, lineHead: Head, lineStart: number, contentEnd: number, w: ChunkWindow, out: Float64Array, o: number): void {
+    let kind: RecordKind = RecordKind.Unknown;
+    let index = -1;
+    let payloadStart = lineStart;
+    let payloadEnd = lineStart;
+    if (lineHead === Head.SessionEndCandidate) {
+      if (isBlankInFile(fd, lineStart + SESSION_END_BYTES.length, contentEnd, scratchFor())) kind = RecordKind.SessionEnd;
+    } else if (lineHead !== Head.Unknown) {
+      const { startLength, end } = markersOf(lineHead);
+      payloadStart = lineStart + startLength;
+      kind = RecordKind.Malformed;
+      const at = lastIndexInFile(fd, end, payloadStart, contentEnd, w, scratchFor());
+      if (at < 0) {
+        payloadEnd = contentEnd;
+      } else {
+        payloadEnd = at;
+        const i = metaIndex(textInFile(fd, at + end.length, contentEnd, w));
+        if (i !== null) {
+          kind = lineHead === Head.Request ? RecordKind.Request : RecordKind.Response;
+          index = i;
+        }
+      }
+    }
+    out[o] = kind;
+    out[o + 1] = index;
+    out[o + 2] = lineStart;
+    out[o + 3] = payloadStart;
+    out[o + 4] = payloadEnd;
+    out[o + 5] = contentEnd + 1;
+  }
+
+  /**
+   * The window starts at a line that fills all of it. Streams through to the line's
+   * newline; returns [contentEnd, new limit], or contentEnd -1 when the data ends first
+   * (a partial line). Afterwards the window holds the chunk with the newline.
+   */
+  function streamToNewline(fd: number, w: ChunkWindow, limit: number): [number, number] {
+    for (let at = w.end; at < limit; at = w.end) {
+      limit = w.fillFrom(fd, at, limit);
+      if (w.length === 0) break;
+      const nl = w.view.indexOf(NEWLINE);
+      if (nl >= 0) return [w.base + nl, limit];
+    }
+    return [-1, limit];
+  }
+
+  function scan(fd: number, offset: number, scanOptions?: ScanOptions): ScanResult {
+    checkOffset(offset);
+    const { maxBytes, maxRecords } = checkLimits(scanOptions);
+    const size = fstatSync(fd).size;
+    const sink = new RecordSink(Math.min(maxRecords, 256));
+    if (offset >= size) return { records: sink.records, count: 0, nextOffset: offset, size };
+    const stopAt = offset + maxBytes;
+    const w = windowFor();
+    w.reset(offset);
+    let limit = size;
+    let pos = offset;
+    while (sink.count < maxRecords && pos < limit && (pos < stopAt || sink.count === 0)) {
+      const rel = pos - w.base;
+      const nl = rel < w.length ? w.view.indexOf(NEWLINE, rel) : -1;
+      if (nl >= 0) {
+        classifyLine(w.buf, rel, nl, w.base, sink.records, sink.next());
+        sink.count++;
+        pos = w.base + nl + 1;
+        continue;
+      }
+      if (w.end >= limit) break;
+      if (rel > 0 || w.length < w.capacity) {
+        limit = w.fillFrom(fd, pos, limit);
+        continue;
+      }
+      const lineHead = headOf(w.buf, 0, w.length);
+      const blankSoFar = lineHead === Head.SessionEndCandidate && isBlank(w.buf, SESSION_END_BYTES.length, w.length);
+      let contentEnd: number;
+      [contentEnd, limit] = streamToNewline(fd, w, limit);
+      if (contentEnd < 0) break;
+      // A session-end line only stays one while every byte after the marker is blank.
+      const effectiveHead = lineHead === Head.SessionEndCandidate && !blankSoFar ? Head.Unknown : lineHead;
+      classifyLongLine(fd, effectiveHead, pos, contentEnd, w, sink.records, sink.next());
+      sink.count++;
+      pos = contentEnd + 1;
+    }
+    return { records: sink.records, count: sink.count, nextOffset: pos, size: Math.min(size, limit) };
+  }
+
+  /** Classifies the line `[lineStart, contentEnd)` that does not fit in the window. */
+  function classifyFromFile(fd: number, lineStart: number, contentEnd: number, kindMask: number, w: ChunkWindow): boolean {
+    const got = readAt(fd, head, Math.min(HEAD_BYTES, contentEnd - lineStart), lineStart);
+    const lineHead = headOf(head, 0, got);
+    if ((possibleKinds(lineHead) & kindMask) === 0) return false;
+    classifyLongLine(fd, lineHead, lineStart, contentEnd, w, one, 0);
+    return ((1 << one[0]!) & kindMask) !== 0;
+  }
+
+  function findLast(fd: number, kindMask: number, before?: number): LogRecord | null {
+    checkKindMask(kindMask);
+    if (before !== undefined) checkOffset(before, 'before');
+    const size = fstatSync(fd).size;
+    const w = windowFor();
+    const top = before === undefined ? size : Math.min(before, size);
+    w.reset(top);
+
+    /** The offset of the last newline before `end`, reading backwards; -1 when there is none, -2 when the file shrank. */
+    const newlineBefore = (end: number): number => {
+      for (let to = end; to > 0; to = w.base) {
+        if (!(to > w.base && to <= w.end) && !w.fillBefore(fd, to)) return -2;
+        const at = w.view.lastIndexOf(NEWLINE, to - 1 - w.base);
+        if (at >= 0) return w.base + at;
+        if (w.base === 0) return -1;
+      }
+      return -1;
+    };
+
+    let nl = newlineBefore(top);
+    while (nl >= 0) {
+      if (!(nl >= w.base && nl < w.end) && !w.fillBefore(fd, nl + 1)) return null;
+      const rel = nl - w.base;
+      const prevRel = rel > 0 ? w.view.lastIndexOf(NEWLINE, rel - 1) : -1;
+      if (prevRel >= 0 || w.base === 0) {
+        const s = prevRel + 1;
+        if ((possibleKinds(headOf(w.buf, s, rel)) & kindMask) !== 0) {
+          classifyLine(w.buf, s, rel, w.base, one, 0);
+          if (((1 << one[0]!) & kindMask) !== 0) return recordOf(one);
+        }
+        nl = prevRel >= 0 ? w.base + prevRel : -1;
+        continue;
+      }
+      if (w.end !== nl + 1 || w.length < w.capacity) {
+        // The line may fit: look at it through a window that ends with it.
+        if (!w.fillBefore(fd, nl + 1)) return null;
+        continue;
+      }
+      // Longer than the window: find where it starts, then classify it from the file.
+      const prev = newlineBefore(w.base);
+      if (prev === -2) return null;
+      if (classifyFromFile(fd, prev + 1, nl, kindMask, w)) return recordOf(one);
+      nl = prev;
+    }
+    return null;
+  }
+
+  return { kind: 'ts', scan, findLast };
+}
+
+function recordOf(r: Float64Array): LogRecord {
+  return {
+    kind: r[0] as RecordKind,
+    index: r[1]!,
+    lineStart: r[2]!,
+    payloadStart: r[3]!,
+    payloadEnd: r[4]!,
+    lineEnd: r[5]!,
+  };
+}
+
+/** The TypeScript engine (SPEC section 3 "Reading"), with 1 MiB chunks. */
+export const tsEngine: ScanEngine = createTsEngine();
