@@ -1,0 +1,87 @@
+/**
+ * Runs the real `rock` CLI (`node bin/rock.js`, which runs the compiled `dist/`) as a child
+ * process, plus the temporary directories and free ports its tests need.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ROCK_BIN = join(PROJECT_ROOT, 'bin', 'rock.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  /** Added to the parent's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Kill the child after this long (the result then has signal SIGKILL). Default 20 s. */
+  timeoutMs?: number;
+}
+
+/** Throws unless `dist/` holds the compiled CLI (`npx tsc -p tsconfig.json`, or `npm test`, builds it). */
+export function requireBuiltCli(): void {
+  if (!existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/cli/main.js is missing: build first with `npx tsc -p tsconfig.json`');
+  }
+}
+
+/** Starts `node bin/rock.js ...args` with piped stdio; the caller waits on it. */
+export function spawnCli(args: readonly string[], options: CliOptions = {}): ChildProcess {
+  return spawn(process.execPath, [ROCK_BIN, ...args], {
+    cwd: options.cwd ?? PROJECT_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Resolves when the child exits, with everything it printed. */
+export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** Runs `rock ...args` to completion. */
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return collect(spawnCli(args, options), options.timeoutMs);
+}
+
+/** Returns a port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh directory under the system temp dir; remove it with `removeDir`. */
+export function makeTempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `rms-${prefix}-`));
+}
+
+/** Removes a directory made by makeTempDir. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
