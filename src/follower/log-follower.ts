@@ -163,7 +163,7 @@ export class LogFollower {
 
   #scanToEnd(): void {
     const scanner = this.scanner;
-    if (scanner.identity() !== null && scanner.isReplaced()) {
+    if (scanner.isReplaced()) {
       scanner.reopen();
       this.#reset('replaced');
     }

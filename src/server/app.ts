@@ -1,0 +1,57 @@
+/**
+ * The fastify instance both modes share: raw-body parsing, OpenAI-shaped errors, 404s,
+ * /health, /metrics, and request metrics. Routes of a mode are added on top.
+ */
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { ServiceConfig } from '../config/types.js';
+import { openAiErrorBody, sendError, classifyError } from './http-errors.js';
+import type { ServiceMetrics } from './metrics.js';
+
+const HEALTHY = '{"status":"healthy"}';
+
+/** Returns a fastify app with the shared routes and hooks registered; not yet listening. */
+export function createApp(config: ServiceConfig, metrics: ServiceMetrics): FastifyInstance {
+  const app = Fastify({
+    logger: config.serviceLogFile
+      ? { level: config.logLevel, file: config.serviceLogFile }
+      : { level: config.logLevel, stream: process.stderr },
+    // Two log lines per turn add up over thousands of sandboxes; chat routes log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  // The request bytes are what gets written to the log, so no parser may touch them: every
+  // content type arrives as the raw Buffer and the routes decode it strictly.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((err, request, reply) => {
+    const { status } = classifyError(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    return sendError(reply, err);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .type('application/json')
+      .send(
+        openAiErrorBody(
+          404,
+          `no route for ${request.method} ${request.url}; this service answers POST /v1/chat/completions, ` +
+            'POST /v1/agent/watch, GET /health and GET /metrics',
+          'RMS_NOT_FOUND',
+        ),
+      ),
+  );
+
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.get('/health', (_request, reply) => reply.type('application/json').send(HEALTHY));
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  return app;
+}

@@ -1,0 +1,2 @@
+export { startServer, type RunningServer } from './start.js';
+export { runServiceInForeground } from './foreground.js';

@@ -1,0 +1,97 @@
+/**
+ * Local mode (SPEC section 4): a chat call is appended to the log as a request line and
+ * answered with the response line of its index, which the runtime writes.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AbortedError, InvalidArgumentError, InvalidJsonError, SessionEndedError } from '../errors.js';
+import type { ResponseRouter } from '../follower/index.js';
+import { decodeUtf8, parseJsonText, type ParsedJson } from '../protocol/index.js';
+import type { AgentWatcher } from './agent-watch.js';
+import { sendError } from './http-errors.js';
+import type { SessionLog } from './session-log.js';
+import { completionToEventStream } from './sse.js';
+import type { TrajectoryWriter } from './trajectory.js';
+
+export interface LocalRouteDeps {
+  sessionLog: SessionLog;
+  router: ResponseRouter;
+  trajectory: TrajectoryWriter;
+  agents: AgentWatcher;
+  requestTimeoutMs: number | undefined;
+  /** True once the service is stopping: new chat calls are refused. */
+  isStopping(): boolean;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses a raw body as strict UTF-8 JSON. @throws InvalidUtf8Error, InvalidJsonError, InvalidArgumentError (no body). */
+function parseBody(body: unknown): ParsedJson {
+  if (!Buffer.isBuffer(body) || body.length === 0) {
+    throw new InvalidArgumentError('the request has no body; send a JSON object');
+  }
+  return parseJsonText(decodeUtf8(body));
+}
+
+/** Registers POST /v1/chat/completions and POST /v1/agent/watch. */
+export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps): void {
+  const { sessionLog, router, trajectory, agents } = deps;
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    if (deps.isStopping()) throw new AbortedError('the service is stopping; retry the request when it is back');
+    // After the session ended nothing more is written: the runtime has stopped reading.
+    if (router.sessionEnded || sessionLog.ended) throw new SessionEndedError();
+    const parsed = parseBody(request.body);
+    if (!isObject(parsed.value)) {
+      throw new InvalidJsonError('the request body must be a JSON object (a chat completion request), not an array or a scalar');
+    }
+    const responseJson = await waitForResponse(request, reply, parsed.compact);
+    if (responseJson === undefined) return reply;
+    trajectory.record(parsed.compact, responseJson);
+    if (parsed.value.stream === true) {
+      return reply.type('text/event-stream').header('cache-control', 'no-cache').send(completionToEventStream(responseJson));
+    }
+    return reply.type('application/json').send(responseJson);
+  });
+
+  /**
+   * Appends the request line and waits for its response. The waiter is registered BEFORE the
+   * append, so a fast runtime cannot answer before anyone listens. Returns undefined when
+   * the error was already sent.
+   */
+  async function waitForResponse(request: FastifyRequest, reply: FastifyReply, compact: string): Promise<string | undefined> {
+    const cancel = new AbortController();
+    // The response (not the request) tells that the agent went away: the request's own
+    // `close` fires as soon as its body has been read.
+    const onClose = (): void => {
+      if (!reply.raw.writableEnded) cancel.abort(new AbortedError('the agent closed the connection before the response arrived'));
+    };
+    reply.raw.on('close', onClose);
+    const index = sessionLog.nextIndex;
+    const waiting = router.waitFor(index, { signal: cancel.signal, timeoutMs: deps.requestTimeoutMs });
+    try {
+      sessionLog.appendRequest(compact, index);
+      request.log.debug({ index, bytes: compact.length }, 'request appended');
+    } catch (err) {
+      cancel.abort(err);
+    }
+    try {
+      return await waiting;
+    } catch (err) {
+      sendError(reply, err);
+      return undefined;
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+  }
+
+  app.post('/v1/agent/watch', async (request, reply) => {
+    const parsed = parseBody(request.body);
+    const pid = isObject(parsed.value) ? parsed.value.pid : undefined;
+    if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) {
+      throw new InvalidArgumentError('the body must be {"pid": <positive integer>}: the process id of the agent to watch');
+    }
+    agents.watch(pid);
+    request.log.info({ pid }, 'watching agent');
+    return reply.type('application/json').send(`{"status":"watching","pid":${pid}}`);
+  });
+}

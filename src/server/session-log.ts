@@ -1,0 +1,70 @@
+/**
+ * The local service's side of the communication log (SPEC sections 3 and 4): it numbers the
+ * requests and appends request lines and the one SESSION_END line. Reading is the follower's job.
+ */
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { InvalidArgumentError } from '../errors.js';
+import { appendLine, closeAppendFd, encodeRequestLine, openAppendFd, SESSION_END_LINE } from '../protocol/index.js';
+
+export class SessionLog {
+  readonly path: string;
+  readonly #fd: number;
+  #nextIndex = 1;
+  #ended = false;
+
+  private constructor(path: string, fd: number) {
+    this.path = path;
+    this.#fd = fd;
+  }
+
+  /**
+   * Starts a new session log: creates the data dir, moves an existing log aside to
+   * `<log>.prev` (the reference deletes it; we lose nothing), opens a new empty log.
+   * @throws the file system's error (EACCES, ENOSPC…) when the dir or the log cannot be made.
+   */
+  static start(dataDir: string, path: string): SessionLog {
+    mkdirSync(dataDir, { recursive: true });
+    if (existsSync(path)) renameSync(path, `${path}.prev`);
+    return new SessionLog(path, openAppendFd(path));
+  }
+
+  /** Returns the index the next request line gets (1, 2, 3, … in arrival order). */
+  get nextIndex(): number {
+    return this.#nextIndex;
+  }
+
+  /** Returns whether this service wrote SESSION_END. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Appends the request line of `index`, which must be `nextIndex`; the index is used up
+   * only when the write succeeded, so a failed write leaves no gap in the numbering.
+   * @throws WriteFailedError when the line could not be written whole; InvalidArgumentError for another index.
+   */
+  appendRequest(compact: string, index: number): void {
+    if (index !== this.#nextIndex) {
+      throw new InvalidArgumentError(`request index ${index} is not the next index ${this.#nextIndex}`);
+    }
+    appendLine(this.#fd, encodeRequestLine(compact, index));
+    this.#nextIndex = index + 1;
+  }
+
+  /**
+   * Appends SESSION_END unless this service already did.
+   * @returns whether the line was written now.
+   * @throws WriteFailedError when it could not be written.
+   */
+  endSession(): boolean {
+    if (this.#ended) return false;
+    appendLine(this.#fd, SESSION_END_LINE);
+    this.#ended = true;
+    return true;
+  }
+
+  /** Closes the append descriptor. */
+  close(): void {
+    closeAppendFd(this.#fd);
+  }
+}
