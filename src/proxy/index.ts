@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { ServiceConfig } from '../config/types.js';
+import { DEFAULT_PROXY_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
+import { ConfigError } from '../errors.js';
+import { ForwardingBackend } from './forwarding-backend.js';
+import { createProxyMetrics } from './metrics.js';
+import type { ProxyLog } from './proxy-log.js';
+import { CallRecorder } from './recorder.js';
+import { ReplayBackend } from './replay-backend.js';
+import { ReplayCursor } from './replay-cursor.js';
+import { UpstreamClient } from './upstream-client.js';
+
+/** What the service hands the proxy: its metrics registry and its logger. */
+export interface ProxyContext {
+  registry: Registry;
+  log: ProxyLog;
+}
+
+/**
+ * Registers proxy mode's POST /v1/chat/completions on `app`: replay when `config.replayFile`
+ * is set, else forwarding (recording to `config.recordingFile`). The route expects the raw
+ * body (a Buffer) from the service's content-type parser.
+ * @returns a handle whose close() releases upstream connections and flushes the recording.
+ * @throws ConfigError when the replay file is missing or malformed, or the recording file cannot be opened.
+ */
+export async function registerProxyRoutes(app: FastifyInstance, config: ServiceConfig, ctx: ProxyContext): Promise<{ close(): Promise<void> }> {
+  const metrics = createProxyMetrics(ctx.registry);
+  if (config.replayFile !== undefined) {
+    const cursor = await ReplayCursor.load(config.replayFile);
+    ctx.log.info({ replayFile: cursor.file, calls: cursor.size }, 'proxy mode: replaying a recording, no upstream');
+    const replay = new ReplayBackend(cursor, metrics, ctx.log);
+    app.post('/v1/chat/completions', (request, reply) => replay.handle(request, reply));
+    return { close: async () => {} };
+  }
+  const recorder = config.recordingFile === undefined ? undefined : openRecorder(config.recordingFile, ctx.log);
+  const client = new UpstreamClient(config.requestTimeoutMs ?? DEFAULT_PROXY_REQUEST_TIMEOUT_MS);
+  const forwarding = new ForwardingBackend(config, client, recorder, metrics, ctx.log);
+  app.post('/v1/chat/completions', (request, reply) => forwarding.handle(request, reply));
+  ctx.log.info({ proxyBaseUrl: config.proxyBaseUrl, proxyRules: config.proxyRules, recordingFile: config.recordingFile }, 'proxy mode: forwarding');
+  return {
+    close: async () => {
+      client.close();
+      await recorder?.close();
+    },
+  };
+}
+
+function openRecorder(file: string, log: ProxyLog): CallRecorder {
+  try {
+    return new CallRecorder(file, (err) => log.error({ err, recordingFile: file }, 'a call could not be recorded'));
+  } catch (err) {
+    throw new ConfigError(`recording file ${file} cannot be opened (${(err as Error).message}): check recording_file / --recording-file`, 'recording_file');
+  }
+}

@@ -1,0 +1,72 @@
+import { mkdirSync, openSync, write, close } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** One line of the recording (SPEC section 7), with `status_code`: what the client was answered. */
+export interface CallRecord {
+  model: string | null;
+  stream: boolean;
+  status: 'success' | 'failure';
+  status_code: number;
+  /** Seconds from the call's arrival to its last byte. */
+  response_time: number;
+  /** ISO 8601, UTC. */
+  start_time: string;
+  end_time: string;
+  /** The request body as the client sent it. */
+  request: RawJson;
+  /** The answer: the upstream's JSON, the aggregate of a stream, or null when there was none. */
+  response: RawJson | unknown;
+  error: string | null;
+}
+
+/**
+ * JSON text that is spliced into a record as is, so a megabyte request is not parsed and
+ * stringified again. Only valid JSON may be wrapped.
+ */
+export class RawJson {
+  readonly text: string;
+  constructor(validJsonText: string) {
+    // Outside strings JSON may hold raw line breaks, inside strings it may not: each one is whitespace, and a JSONL line must not break.
+    this.text = validJsonText.includes('\n') || validJsonText.includes('\r') ? validJsonText.replace(/[\r\n]/g, ' ') : validJsonText;
+  }
+}
+
+/**
+ * Appends one JSONL line per call. The file is opened with O_APPEND and each line is one
+ * write(2), so lines from concurrent calls (or processes) never interleave.
+ */
+export class CallRecorder {
+  private fd: number | undefined;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+
+  /** @throws the open error when the file or its directory cannot be created. */
+  constructor(
+    readonly file: string,
+    private readonly onError: (err: Error) => void,
+  ) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a');
+  }
+
+  /** Queues one record; a failed write is reported to `onError`, never thrown at the call. */
+  append(record: CallRecord): void {
+    if (this.fd === undefined) return;
+    const fields = Object.entries(record).map(([key, value]) => `"${key}":${value instanceof RawJson ? value.text : JSON.stringify(value ?? null)}`);
+    const line = Buffer.from(`{${fields.join(',')}}\n`);
+    this.inFlight++;
+    write(this.fd, line, 0, line.length, null, (err, written) => {
+      if (err) this.onError(err);
+      else if (written !== line.length) this.onError(new Error(`short write to ${this.file}: ${written} of ${line.length} bytes (disk full?)`));
+      if (--this.inFlight === 0) this.drained?.();
+    });
+  }
+
+  /** Waits for queued lines, then closes the file. */
+  async close(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
+  }
+}

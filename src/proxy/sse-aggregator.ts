@@ -1,0 +1,193 @@
+import { StringDecoder } from 'node:string_decoder';
+
+type Json = Record<string, unknown>;
+
+interface ToolCallParts {
+  id?: unknown;
+  type?: unknown;
+  name?: unknown;
+  args: string[];
+  extra: Json;
+}
+
+interface ChoiceParts {
+  index: number;
+  role?: unknown;
+  /** String delta fields (content, reasoning_content, refusal, vendor ones), joined at the end. */
+  text: Map<string, string[]>;
+  /** Non-string delta fields other than tool calls: the last value wins. */
+  other: Json;
+  toolCalls: Map<number, ToolCallParts>;
+  functionCall?: { name?: unknown; args: string[] };
+  finishReason: unknown;
+  logprobs: unknown[] | undefined;
+}
+
+/** An SSE event ends at a blank line, in any of the three line-ending styles. */
+const EVENT_BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads an OpenAI chat-completion SSE stream as it passes through and builds the
+ * chat.completion it amounts to. It never changes or holds back the bytes: an event
+ * that is not JSON is only left out of the aggregate.
+ */
+export class SseAggregator {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private readonly top: Json = {};
+  private readonly choices = new Map<number, ChoiceParts>();
+  private usage: unknown;
+  private chunkCount = 0;
+  /** True once `data: [DONE]` arrived. */
+  done = false;
+  /** How many events were left out because they were not JSON objects. */
+  skipped = 0;
+
+  /** Takes the next bytes of the stream. */
+  push(bytes: Buffer): void {
+    const text = this.decoder.write(bytes);
+    if (text === '') return;
+    // Search only the new text (and the 3 chars before it, where a boundary may have begun), so a long event costs linear time.
+    EVENT_BOUNDARY.lastIndex = Math.max(0, this.pending.length - 3);
+    this.pending += text;
+    let start = 0;
+    let m: RegExpExecArray | null;
+    while ((m = EVENT_BOUNDARY.exec(this.pending)) !== null) {
+      this.onEvent(this.pending.slice(start, m.index));
+      start = m.index + m[0].length;
+    }
+    if (start > 0) this.pending = this.pending.slice(start);
+  }
+
+  /** Takes the end of the stream: a last event without its blank line still counts. */
+  end(): void {
+    this.pending += this.decoder.end();
+    if (this.pending.trim() !== '') this.onEvent(this.pending);
+    this.pending = '';
+  }
+
+  /** @returns how many chunks were aggregated. */
+  get chunks(): number {
+    return this.chunkCount;
+  }
+
+  /** @returns the chat.completion the chunks so far amount to. */
+  result(): Json {
+    const out: Json = { ...this.top, object: 'chat.completion' };
+    out.choices = [...this.choices.values()].sort((a, b) => a.index - b.index).map(choiceResult);
+    if (this.usage !== undefined) out.usage = this.usage;
+    return out;
+  }
+
+  private onEvent(event: string): void {
+    const data = event
+      .split(/\r\n|\r|\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+      .join('\n');
+    if (data === '') return;
+    if (data.trim() === '[DONE]') {
+      this.done = true;
+      return;
+    }
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      this.skipped++;
+      return;
+    }
+    if (!isObject(chunk)) {
+      this.skipped++;
+      return;
+    }
+    this.chunkCount++;
+    this.onChunk(chunk);
+  }
+
+  private onChunk(chunk: Json): void {
+    for (const [key, value] of Object.entries(chunk)) {
+      if (key === 'choices' || key === 'usage' || key === 'object') continue;
+      if (!(key in this.top) && value !== null && value !== undefined) this.top[key] = value;
+    }
+    if (isObject(chunk.usage)) this.usage = chunk.usage;
+    if (!Array.isArray(chunk.choices)) return;
+    for (const c of chunk.choices) {
+      if (!isObject(c)) continue;
+      const index = typeof c.index === 'number' ? c.index : 0;
+      let parts = this.choices.get(index);
+      if (!parts) {
+        parts = { index, text: new Map(), other: {}, toolCalls: new Map(), finishReason: null, logprobs: undefined };
+        this.choices.set(index, parts);
+      }
+      if (isObject(c.delta)) addDelta(parts, c.delta);
+      if (c.finish_reason !== null && c.finish_reason !== undefined) parts.finishReason = c.finish_reason;
+      if (isObject(c.logprobs) && Array.isArray(c.logprobs.content)) (parts.logprobs ??= []).push(...c.logprobs.content);
+    }
+  }
+}
+
+function addDelta(parts: ChoiceParts, delta: Json): void {
+  for (const [key, value] of Object.entries(delta)) {
+    if (key === 'role') {
+      if (value !== null && value !== undefined) parts.role ??= value;
+    } else if (key === 'tool_calls') {
+      if (Array.isArray(value)) for (const call of value) if (isObject(call)) addToolCall(parts, call);
+    } else if (key === 'function_call') {
+      if (isObject(value)) {
+        const fc = (parts.functionCall ??= { args: [] });
+        if (fc.name === undefined && typeof value.name === 'string' && value.name !== '') fc.name = value.name;
+        if (typeof value.arguments === 'string') fc.args.push(value.arguments);
+      }
+    } else if (typeof value === 'string') {
+      const list = parts.text.get(key);
+      if (list) list.push(value);
+      else parts.text.set(key, [value]);
+    } else if (value !== null && value !== undefined) {
+      parts.other[key] = value;
+    }
+  }
+}
+
+function addToolCall(parts: ChoiceParts, call: Json): void {
+  const index = typeof call.index === 'number' ? call.index : parts.toolCalls.size;
+  let tc = parts.toolCalls.get(index);
+  if (!tc) {
+    tc = { args: [], extra: {} };
+    parts.toolCalls.set(index, tc);
+  }
+  // The first fragment carries id, type and name; later ones repeat them empty, if at all.
+  if (tc.id === undefined && typeof call.id === 'string' && call.id !== '') tc.id = call.id;
+  if (tc.type === undefined && typeof call.type === 'string' && call.type !== '') tc.type = call.type;
+  const fn = isObject(call.function) ? call.function : {};
+  if (tc.name === undefined && typeof fn.name === 'string' && fn.name !== '') tc.name = fn.name;
+  if (typeof fn.arguments === 'string') tc.args.push(fn.arguments);
+  for (const [key, value] of Object.entries(call)) {
+    if (!['index', 'id', 'type', 'function'].includes(key) && value !== null && value !== undefined) tc.extra[key] = value;
+  }
+}
+
+function choiceResult(parts: ChoiceParts): Json {
+  const message: Json = { role: parts.role ?? 'assistant', content: null };
+  for (const [key, list] of parts.text) message[key] = list.join('');
+  Object.assign(message, parts.other);
+  if (parts.toolCalls.size > 0) {
+    message.tool_calls = [...parts.toolCalls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, tc]) => ({
+        ...tc.extra,
+        id: tc.id ?? null,
+        type: tc.type ?? 'function',
+        function: { name: tc.name ?? '', arguments: tc.args.join('') },
+      }));
+  }
+  if (parts.functionCall) {
+    message.function_call = { name: parts.functionCall.name ?? '', arguments: parts.functionCall.args.join('') };
+  }
+  const out: Json = { index: parts.index, message };
+  if (parts.logprobs !== undefined) out.logprobs = { content: parts.logprobs };
+  out.finish_reason = parts.finishReason;
+  return out;
+}

@@ -1,0 +1,344 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { COMPLETION, ScriptedUpstream, chunkEvent, json, post, rawPost, recordsOnce, startProxy, type TestProxy } from './fixtures.js';
+
+describe('proxy forwarding', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: TestProxy;
+
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+  });
+
+  it('forwards the body bytes unchanged with end-to-end headers, and passes the answer back unchanged', async () => {
+    const answer = JSON.stringify(COMPLETION, null, 2);
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, answer, { 'x-request-id': 'req-9' }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl + '/' });
+    const body = '{"model":"m",  "messages":[{"role":"user","content":"h\\u00e9"}], "vendor":{"x":1}}';
+    const res = await rawPost(proxy, body, {
+      'content-type': 'application/json',
+      authorization: 'Bearer sk-test',
+      'x-custom': 'kept',
+      'x-per-hop': 'dropped',
+      connection: 'keep-alive, x-per-hop',
+      'proxy-authorization': 'Basic secret',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], 'application/json');
+    assert.equal(res.headers['x-request-id'], 'req-9');
+    assert.equal(res.body, answer);
+    const [call] = upstream.calls;
+    assert.equal(call!.url, '/v1/chat/completions');
+    assert.equal(call!.body.toString(), body);
+    assert.equal(call!.headers.authorization, 'Bearer sk-test');
+    assert.equal(call!.headers['x-custom'], 'kept');
+    assert.equal(call!.headers['proxy-authorization'], undefined);
+    assert.equal(call!.headers['keep-alive'], undefined);
+    assert.equal(call!.headers.te, undefined);
+    assert.equal(call!.headers['x-per-hop'], undefined);
+    assert.equal(call!.headers.host, `127.0.0.1:${upstream.port}`);
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'success');
+    assert.equal(record!.model, 'm');
+    assert.equal(record!.stream, false);
+    assert.deepEqual(record!.response, COMPLETION);
+    assert.deepEqual(record!.request, JSON.parse(body));
+    assert.equal(record!.error, null);
+    for (const key of ['response_time', 'start_time', 'end_time']) assert.ok(key in record!, key);
+  });
+
+  it('routes by proxy_rules[model], then proxy_rules.default, and answers 400 when neither matches', async () => {
+    upstream = await ScriptedUpstream.start((call, res) => json(res, 200, { via: JSON.parse(call.body.toString()).model }));
+    const other = await ScriptedUpstream.start((_call, res) => json(res, 200, { via: 'default' }));
+    try {
+      proxy = await startProxy({ proxyRules: { special: upstream.baseUrl, default: other.baseUrl } });
+      assert.deepEqual(await (await post(proxy, { model: 'special' })).json(), { via: 'special' });
+      assert.deepEqual(await (await post(proxy, { model: 'anything' })).json(), { via: 'default' });
+      await proxy.close();
+      proxy = await startProxy({ proxyRules: { special: upstream.baseUrl } });
+      const res = await post(proxy, { model: 'unknown' });
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { error: { message: string; type: string; code: string } };
+      assert.match(body.error.message, /no upstream for model "unknown"/);
+      assert.equal(body.error.type, 'invalid_request_error');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('answers 400 in the OpenAI error shape to a body that is not a JSON object, and forwards nothing', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, COMPLETION));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    for (const body of ['{"model":', '[1,2]']) {
+      const res = await post(proxy, body);
+      assert.equal(res.status, 400);
+      const parsed = (await res.json()) as { error: { message: string } };
+      assert.match(parsed.error.message, /JSON/);
+    }
+    assert.equal(upstream.calls.length, 0);
+  });
+
+  it('retries 429 and 500 answers, then passes the success through and records one line', async () => {
+    upstream = await ScriptedUpstream.start((_call, res, n) => {
+      if (n === 1) return json(res, 429, { error: { message: 'slow down' } });
+      if (n === 2) return json(res, 500, { error: { message: 'oops' } });
+      json(res, 200, COMPLETION);
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), COMPLETION);
+    assert.equal(upstream.calls.length, 3);
+    const records = await recordsOnce(proxy, 1);
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.status, 'success');
+    const metrics = await proxy.registry.metrics();
+    assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="429"\} 1/);
+    assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="500"\} 1/);
+    assert.match(metrics, /rock_model_service_proxy_upstream_attempts_total\{outcome="200"\} 1/);
+  });
+
+  it('passes the last answer through unchanged when the retries are exhausted, and records a failure', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 429, '{"error":{"message":"quota","vendor":1}}', { 'retry-after': '1' }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, retry: { maxAttempts: 3 } });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get('retry-after'), '1');
+    assert.equal(await res.text(), '{"error":{"message":"quota","vendor":1}}');
+    assert.equal(upstream.calls.length, 3);
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'failure');
+    assert.equal(record!.status_code, 429);
+    assert.deepEqual(record!.response, { error: { message: 'quota', vendor: 1 } });
+    assert.match(String(record!.error), /429/);
+  });
+
+  it('passes a non-retryable 400 through at once', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 400, { error: { message: 'bad model' } }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { error: { message: 'bad model' } });
+    assert.equal(upstream.calls.length, 1);
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'failure');
+  });
+
+  it('answers 504 after every attempt stalled past the timeout, and records the failure', async () => {
+    upstream = await ScriptedUpstream.start(() => {
+      /* never answers */
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, requestTimeoutMs: 150, retry: { maxAttempts: 2 } });
+    const started = Date.now();
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 504);
+    assert.ok(Date.now() - started >= 300, 'both attempts waited for the timeout');
+    const body = (await res.json()) as { error: { message: string; type: string; code: string } };
+    assert.match(body.error.message, /sent nothing for 0.15 s; gave up after 2 attempt/);
+    assert.equal(body.error.code, 'RMS_TIMEOUT');
+    assert.equal(upstream.calls.length, 2);
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'failure');
+    assert.equal(record!.status_code, 504);
+    assert.equal(record!.response, null);
+    assert.match(String(record!.error), /sent nothing/);
+  });
+
+  it('answers 502 when the upstream cannot be reached after the last attempt', async () => {
+    upstream = await ScriptedUpstream.start(() => {});
+    const deadUrl = upstream.baseUrl;
+    await upstream.close();
+    proxy = await startProxy({ proxyBaseUrl: deadUrl, retry: { maxAttempts: 2 } });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 502);
+    const body = (await res.json()) as { error: { message: string; code: string } };
+    assert.match(body.error.message, /connection to the upstream failed.*ECONNREFUSED/);
+    assert.equal(body.error.code, 'RMS_UPSTREAM');
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status_code, 502);
+  });
+
+  it('a timeout followed by a success within the attempts is a success', async () => {
+    upstream = await ScriptedUpstream.start((_call, res, n) => {
+      if (n > 1) json(res, 200, COMPLETION);
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, requestTimeoutMs: 100 });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 200);
+    assert.match(await proxy.registry.metrics(), /rock_model_service_proxy_retries_total\{reason="timeout"\} 1/);
+  });
+});
+
+describe('proxy streaming', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: TestProxy;
+
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+  });
+
+  it('passes each event on as it arrives, before the upstream has finished', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    upstream = await ScriptedUpstream.start(async (_call, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunkEvent({ role: 'assistant', content: 'first' }));
+      await released;
+      res.write(chunkEvent({ content: ' second' }, 'stop'));
+      res.end('data: [DONE]\n\n');
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const res = await post(proxy, { model: 'm', stream: true, messages: [] });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.equal(first, chunkEvent({ role: 'assistant', content: 'first' }));
+    release();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    assert.equal(rest, chunkEvent({ content: ' second' }, 'stop') + 'data: [DONE]\n\n');
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'success');
+    assert.equal(record!.stream, true);
+    const response = record!.response as { object: string; choices: { message: { content: string }; finish_reason: string }[] };
+    assert.equal(response.object, 'chat.completion');
+    assert.equal(response.choices[0]!.message.content, 'first second');
+    assert.equal(response.choices[0]!.finish_reason, 'stop');
+  });
+
+  it('aggregates fragmented parallel tool calls, reasoning_content and usage into the record', async () => {
+    const events = [
+      chunkEvent({ role: 'assistant', reasoning_content: 'think ' }),
+      chunkEvent({ reasoning_content: 'twice' }),
+      chunkEvent({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"a"' } }] }),
+      chunkEvent({ tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'g', arguments: '' } }] }),
+      chunkEvent({ tool_calls: [{ index: 1, function: { arguments: '{"b":2}' } }, { index: 0, function: { arguments: ':1}' } }] }),
+      'data: {not json}\n\n',
+      chunkEvent({}, 'tool_calls'),
+      `data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 7, model: 'm', choices: [], usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 } })}\n\n`,
+      'data: [DONE]\n\n',
+    ];
+    upstream = await ScriptedUpstream.start((_call, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+      for (const e of events) res.write(e);
+      res.end();
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const res = await post(proxy, { model: 'm', stream: true, messages: [] });
+    assert.equal(await res.text(), events.join(''), 'the client gets every byte, the malformed event included');
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'success');
+    assert.deepEqual(record!.response, {
+      id: 'chatcmpl-s',
+      object: 'chat.completion',
+      created: 7,
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            reasoning_content: 'think twice',
+            tool_calls: [
+              { id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+              { id: 'call_b', type: 'function', function: { name: 'g', arguments: '{"b":2}' } },
+            ],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 },
+    });
+  });
+
+  it('retries a stream that broke before its first byte reached the client', async () => {
+    upstream = await ScriptedUpstream.start((_call, res, n) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (n === 1) {
+        res.flushHeaders();
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      res.write(chunkEvent({ content: 'ok' }, 'stop'));
+      res.end('data: [DONE]\n\n');
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const res = await post(proxy, { model: 'm', stream: true, messages: [] });
+    assert.equal(await res.text(), chunkEvent({ content: 'ok' }, 'stop') + 'data: [DONE]\n\n');
+    assert.equal(upstream.calls.length, 2);
+  });
+
+  it('on a drop mid-stream gives the client what was sent, ends its connection, and records a failure', async () => {
+    const sent = chunkEvent({ role: 'assistant', content: 'partial' });
+    upstream = await ScriptedUpstream.start((_call, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sent);
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const received = await new Promise<{ text: string; error: string | undefined }>((resolve) => {
+      const url = new URL(`${proxy.url}/v1/chat/completions`);
+      const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ text, error: undefined }));
+        res.on('error', (err) => resolve({ text, error: err.message }));
+      });
+      req.end(JSON.stringify({ model: 'm', stream: true, messages: [] }));
+    });
+    assert.equal(received.text, sent);
+    assert.ok(received.error, 'the client sees the connection end before the stream was complete');
+    assert.equal(upstream.calls.length, 1, 'a stream that reached the client is not retried');
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'failure');
+    assert.match(String(record!.error), /after \d+ bytes of the stream/);
+    const response = record!.response as { choices: { message: { content: string } }[] };
+    assert.equal(response.choices[0]!.message.content, 'partial');
+  });
+
+  it('passes an error answer to a stream request through as it is', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 400, { error: { message: 'no streams today' } }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const res = await post(proxy, { model: 'm', stream: true, messages: [] });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { error: { message: 'no streams today' } });
+  });
+});
+
+describe('proxy recording', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: TestProxy;
+
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+  });
+
+  it('writes one whole line per call when many calls finish at once', async () => {
+    upstream = await ScriptedUpstream.start((call, res) => json(res, 200, { ...COMPLETION, echo: JSON.parse(call.body.toString()).n, pad: 'x'.repeat(20_000) }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, n) => post(proxy, { model: 'm', n, messages: [{ role: 'user', content: 'y'.repeat(30_000) }] })));
+    assert.ok(answers.every((a) => a.status === 200));
+    const records = await recordsOnce(proxy, 40);
+    assert.equal(records.length, 40);
+    assert.deepEqual(
+      records.map((r) => (r.request as { n: number }).n).sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, n) => n),
+    );
+  });
+
+  it('records a request whose JSON holds line breaks on one line, as the same JSON', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, JSON.stringify(COMPLETION, null, 2)));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const body = '{\r\n  "model": "m",\n  "messages": [{"role": "user", "content": "line\\nbreak"}]\n}';
+    await (await post(proxy, body)).text();
+    const [record] = await recordsOnce(proxy, 1);
+    assert.deepEqual(record!.request, JSON.parse(body));
+    assert.deepEqual(record!.response, COMPLETION);
+  });
+});
