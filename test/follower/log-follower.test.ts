@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogFollower, type ResetReason } from '../../src/follower/index.js';
+import { encodeResponseLine } from '../../src/protocol/index.js';
+import { availableEngines, openScanner, recordAt, RecordKind } from '../../src/scanner/index.js';
+
+const line = (index: number, text = 'x'): Buffer => encodeResponseLine(JSON.stringify({ text }), index);
+
+async function until(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+for (const engine of availableEngines()) {
+  describe(`LogFollower (${engine.kind} engine)`, () => {
+    let dir: string;
+    let path: string;
+    const followers: LogFollower[] = [];
+    const follow = (options: ConstructorParameters<typeof LogFollower>[1] = {}): { follower: LogFollower; indexes: number[]; resets: ResetReason[] } => {
+      const follower = new LogFollower(path, { scanner: openScanner(path, { engine }), ...options });
+      followers.push(follower);
+      const indexes: number[] = [];
+      const resets: ResetReason[] = [];
+      follower.onRecords((batch) => {
+        for (let i = 0; i < batch.count; i++) indexes.push(recordAt(batch, i).index);
+      });
+      follower.onReset((reason) => resets.push(reason));
+      return { follower, indexes, resets };
+    };
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'rms-follow-'));
+      path = join(dir, 'LLMService.log');
+    });
+    afterEach(() => {
+      for (const f of followers.splice(0)) f.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('wakes on file events without waiting for the poll', async () => {
+      writeFileSync(path, '');
+      const { indexes } = follow({ pollIntervalMs: 60_000 });
+      const started = Date.now();
+      appendFileSync(path, line(1));
+      await until(() => indexes.length === 1, 2000, 'the event-driven scan');
+      assert.ok(Date.now() - started < 1000);
+      appendFileSync(path, Buffer.concat([line(2), line(3)]));
+      await until(() => indexes.length === 3, 2000, 'the second wake');
+      assert.deepEqual(indexes, [1, 2, 3]);
+    });
+
+    it('falls back to the poll when no event reaches it (writes through a hard link in another directory)', async () => {
+      writeFileSync(path, '');
+      const other = mkdtempSync(join(tmpdir(), 'rms-follow-link-'));
+      try {
+        const alias = join(other, 'alias.log');
+        linkSync(path, alias);
+        const { indexes } = follow({ pollIntervalMs: 30 });
+        appendFileSync(alias, line(7));
+        await until(() => indexes.length === 1, 2000, 'the poll');
+        assert.deepEqual(indexes, [7]);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
+    });
+
+    it('delivers each complete line once, keeps a partial line for later, and saves its offset', async () => {
+      writeFileSync(path, Buffer.concat([line(1), line(2)]));
+      const { follower, indexes } = follow();
+      follower.poke();
+      assert.deepEqual(indexes, [1, 2]);
+      const third = line(3);
+      appendFileSync(path, third.subarray(0, 10));
+      follower.poke();
+      assert.deepEqual(indexes, [1, 2]);
+      const offset = follower.offset;
+      assert.equal(offset, line(1).length + line(2).length);
+      appendFileSync(path, third.subarray(10));
+      follower.poke();
+      follower.poke();
+      assert.deepEqual(indexes, [1, 2, 3]);
+      assert.equal(follower.offset, offset + third.length);
+      assert.equal(follower.bytesScanned, follower.offset);
+    });
+
+    it('starts from the given offset', () => {
+      writeFileSync(path, Buffer.concat([line(1), line(2)]));
+      const { follower, indexes } = follow({ fromOffset: line(1).length });
+      follower.poke();
+      assert.deepEqual(indexes, [2]);
+    });
+
+    it('delivers a long backlog in batches, in order', () => {
+      writeFileSync(path, Buffer.concat(Array.from({ length: 95 }, (_, i) => line(i + 1))));
+      const { follower, indexes } = follow({ maxRecords: 10 });
+      let batches = 0;
+      follower.onRecords(() => batches++);
+      follower.poke();
+      assert.equal(batches, 10);
+      assert.deepEqual(indexes, Array.from({ length: 95 }, (_, i) => i + 1));
+    });
+
+    it('treats a missing file as nothing yet, and follows it once created', async () => {
+      const { follower, indexes } = follow({ pollIntervalMs: 30 });
+      follower.poke();
+      assert.deepEqual(indexes, []);
+      appendFileSync(path, line(1));
+      await until(() => indexes.length === 1, 2000, 'the new file');
+    });
+
+    it('follows a directory that appears after it started', async () => {
+      path = join(dir, 'later', 'LLMService.log');
+      const { indexes } = follow({ pollIntervalMs: 30 });
+      mkdirSync(join(dir, 'later'));
+      appendFileSync(path, line(1));
+      await until(() => indexes.length === 1, 2000, 'the file in the new directory');
+    });
+
+    it('detects a truncation, goes back to offset 0 and reads the new content', async () => {
+      writeFileSync(path, Buffer.concat([line(1), line(2), line(3)]));
+      const { follower, indexes, resets } = follow();
+      follower.poke();
+      truncateSync(path, 0);
+      appendFileSync(path, line(9));
+      await until(() => indexes.length === 4, 2000, 'the record after the truncation');
+      assert.deepEqual(indexes, [1, 2, 3, 9]);
+      assert.deepEqual(resets, ['truncated']);
+    });
+
+    it('detects a replacement (a new inode under the same name) and follows the new file', async () => {
+      writeFileSync(path, Buffer.concat([line(1), line(2)]));
+      const { follower, indexes, resets } = follow({ pollIntervalMs: 60_000 });
+      follower.poke();
+      const next = join(dir, 'next.log');
+      writeFileSync(next, line(5));
+      renameSync(next, path);
+      await until(() => indexes.length === 3, 2000, 'the record of the new file');
+      assert.deepEqual(indexes, [1, 2, 5]);
+      assert.deepEqual(resets, ['replaced']);
+      appendFileSync(path, line(6));
+      await until(() => indexes.length === 4, 2000, 'an append to the new file (the watch is on the directory)');
+    });
+
+    it('survives the log being deleted and created again', async () => {
+      writeFileSync(path, line(1));
+      const { follower, indexes } = follow({ pollIntervalMs: 30 });
+      follower.poke();
+      rmSync(path);
+      follower.poke();
+      appendFileSync(path, line(2));
+      await until(() => indexes.length === 2, 2000, 'the re-created file');
+      assert.deepEqual(indexes, [1, 2]);
+    });
+
+    it('never throws while the log is truncated and rewritten under it many times', async () => {
+      writeFileSync(path, '');
+      const { follower, indexes } = follow({ pollIntervalMs: 5 });
+      const errors: unknown[] = [];
+      follower.onError((err) => errors.push(err));
+      for (let i = 0; i < 300; i++) {
+        writeFileSync(path, '');
+        appendFileSync(path, Buffer.concat([line(1), line(2)]));
+        follower.poke();
+        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(indexes.length >= 2);
+      assert.ok(!follower.closed);
+    });
+
+    it('keeps going when a listener throws, and reports the error', () => {
+      writeFileSync(path, line(1));
+      const follower = new LogFollower(path, { scanner: openScanner(path, { engine }) });
+      followers.push(follower);
+      const errors: unknown[] = [];
+      const seen: number[] = [];
+      follower.onError((err) => errors.push(err));
+      follower.onRecords(() => {
+        throw new Error('listener bug');
+      });
+      follower.onRecords((batch) => seen.push(batch.count));
+      follower.poke();
+      appendFileSync(path, line(2));
+      follower.poke();
+      assert.deepEqual(seen, [1, 1]);
+      assert.equal(errors.length, 2);
+    });
+
+    it('stops delivering after an unsubscribe and after close', () => {
+      writeFileSync(path, line(1));
+      const follower = new LogFollower(path, { scanner: openScanner(path, { engine }) });
+      followers.push(follower);
+      let a = 0;
+      let b = 0;
+      const offA = follower.onRecords(() => a++);
+      follower.onRecords(() => b++);
+      follower.poke();
+      offA();
+      appendFileSync(path, line(2));
+      follower.poke();
+      follower.close();
+      appendFileSync(path, line(3));
+      follower.poke();
+      assert.deepEqual([a, b], [1, 2]);
+    });
+
+    it('scans again when a listener pokes from inside a delivery', () => {
+      writeFileSync(path, line(1));
+      const { follower, indexes } = follow();
+      follower.onRecords(() => {
+        if (indexes.length === 1) {
+          appendFileSync(path, line(2));
+          follower.poke();
+        }
+      });
+      follower.poke();
+      assert.deepEqual(indexes, [1, 2]);
+    });
+
+    it('reads records of every kind in order', () => {
+      writeFileSync(path, Buffer.concat([line(1), Buffer.from('noise\nSESSION_END\n')]));
+      const follower = new LogFollower(path, { scanner: openScanner(path, { engine }) });
+      followers.push(follower);
+      const kinds: number[] = [];
+      follower.onRecords((batch) => {
+        for (let i = 0; i < batch.count; i++) kinds.push(recordAt(batch, i).kind);
+      });
+      follower.poke();
+      assert.deepEqual(kinds, [RecordKind.Response, RecordKind.Unknown, RecordKind.SessionEnd]);
+    });
+  });
+}
+
+describe('LogFollower and process lifetime', () => {
+  it('does not keep a process alive on its own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rms-follow-exit-'));
+    try {
+      const module = new URL('../../src/follower/index.ts', import.meta.url).href;
+      const script = `const { LogFollower } = await import(${JSON.stringify(module)}); new LogFollower(${JSON.stringify(join(dir, 'x.log'))});`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
+      assert.equal(child.status, 0, child.stderr.toString());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

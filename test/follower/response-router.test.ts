@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortedError, InvalidArgumentError, SessionEndedError, TimeoutError } from '../../src/errors.js';
+import { LogFollower, ResponseRouter } from '../../src/follower/index.js';
+import { compactJson, encodeRequestLine, encodeResponseLine, SESSION_END_LINE } from '../../src/protocol/index.js';
+
+describe('ResponseRouter', () => {
+  let dir: string;
+  let path: string;
+  let follower: LogFollower;
+  let router: ResponseRouter;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rms-router-'));
+    path = join(dir, 'LLMService.log');
+    writeFileSync(path, '');
+    follower = new LogFollower(path);
+    router = new ResponseRouter(follower);
+  });
+  afterEach(() => {
+    router.close();
+    follower.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('resolves the waiter of a response index with the payload text as stored, leaving the others waiting', async () => {
+    const one = router.waitFor(1);
+    const two = router.waitFor(2);
+    appendFileSync(path, Buffer.concat([encodeRequestLine('{"q":1}', 1), encodeResponseLine(compactJson('{"a": "SESSION_END"}'), 2)]));
+    assert.equal(await two, '{"a":"SESSION\\u005fEND"}');
+    assert.equal(router.pending, 1);
+    appendFileSync(path, encodeResponseLine('{"a":1}', 1));
+    assert.equal(await one, '{"a":1}');
+    assert.equal(router.pending, 0);
+  });
+
+  it('serves a thousand waiters on one follower, answered in reverse order', async () => {
+    const n = 1000;
+    const waits = Array.from({ length: n }, (_, i) => router.waitFor(i + 1));
+    assert.equal(router.pending, n);
+    appendFileSync(path, Buffer.concat(Array.from({ length: n }, (_, i) => encodeResponseLine(`{"n":${n - i}}`, n - i))));
+    const answers = await Promise.all(waits);
+    assert.deepEqual(answers, Array.from({ length: n }, (_, i) => `{"n":${i + 1}}`));
+    assert.equal(router.pending, 0);
+  });
+
+  it('fails every waiter on SESSION_END and refuses later waits at once', async () => {
+    const waits = [router.waitFor(1), router.waitFor(2)].map((p) => p.catch((err: unknown) => err));
+    appendFileSync(path, SESSION_END_LINE);
+    for (const err of await Promise.all(waits)) assert.ok(err instanceof SessionEndedError);
+    assert.equal(router.pending, 0);
+    assert.ok(router.sessionEnded);
+    await assert.rejects(router.waitFor(3), SessionEndedError);
+  });
+
+  it('releases a waiter whose request was cancelled', async () => {
+    const cancel = new AbortController();
+    const wait = router.waitFor(1, { signal: cancel.signal });
+    assert.equal(router.pending, 1);
+    cancel.abort();
+    await assert.rejects(wait, AbortedError);
+    assert.equal(router.pending, 0);
+    await assert.rejects(router.waitFor(2, { signal: AbortSignal.abort() }), AbortedError);
+    assert.equal(router.pending, 0);
+  });
+
+  it('rejects with the abort reason when it is one of ours', async () => {
+    const cancel = new AbortController();
+    const wait = router.waitFor(1, { signal: cancel.signal });
+    cancel.abort(new TimeoutError('gave up', 5));
+    await assert.rejects(wait, TimeoutError);
+  });
+
+  it('times a waiter out and releases it', async () => {
+    await assert.rejects(router.waitFor(1, { timeoutMs: 20 }), (err: unknown) => err instanceof TimeoutError && /index 1/.test(err.message));
+    assert.equal(router.pending, 0);
+  });
+
+  it('refuses a second waiter for the same index', async () => {
+    const first = router.waitFor(1);
+    await assert.rejects(router.waitFor(1), InvalidArgumentError);
+    appendFileSync(path, encodeResponseLine('{}', 1));
+    assert.equal(await first, '{}');
+  });
+
+  it('keeps waiters through a truncation and answers them from the new content', async () => {
+    appendFileSync(path, Buffer.concat([encodeRequestLine('{"q":1}', 1), encodeRequestLine('{"q":2}', 2)]));
+    const wait = router.waitFor(2);
+    follower.poke();
+    writeFileSync(path, encodeResponseLine('{"again":true}', 2));
+    assert.equal(await wait, '{"again":true}');
+  });
+
+  it('fails pending waiters with AbortedError on close', async () => {
+    const wait = router.waitFor(1);
+    router.close();
+    await assert.rejects(wait, AbortedError);
+  });
+});
