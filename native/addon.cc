@@ -19,6 +19,8 @@ namespace {
 // Keep in step with NATIVE_ABI_VERSION in src/scanner/native-engine.ts.
 constexpr int kAbiVersion = 1;
 constexpr double kMaxSafeInteger = 9007199254740991.0;
+// Bits 1..5: one per RecordKind (KindMask in src/scanner/types.ts).
+constexpr std::uint32_t kAllKinds = 0x3e;
 
 struct InvalidArgument {
   std::string message;
@@ -60,29 +62,36 @@ Napi::Value guard_exceptions(const Napi::CallbackInfo& info, Fn fn) {
   }
 }
 
-double number_arg(const Napi::CallbackInfo& info, std::size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    throw InvalidArgument{std::string(name) + " must be a number"};
+// The argument as a double, NaN when it is not a number (every check below then rejects it).
+double number_arg(const Napi::CallbackInfo& info, std::size_t i) {
+  return info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN;
+}
+
+// The argument as JS's String(value) shows it, for messages identical to the TypeScript engine's.
+std::string text_of(const Napi::Value& value) {
+  if (value.IsSymbol()) return "a symbol";
+  try {
+    return value.ToString().Utf8Value();
+  } catch (const Napi::Error&) {
+    return "a value that cannot be converted to a string";
   }
-  return info[i].As<Napi::Number>().DoubleValue();
 }
 
 bool is_integer(double v) { return std::isfinite(v) && std::trunc(v) == v; }
 
 int fd_arg(const Napi::CallbackInfo& info, std::size_t i) {
-  const double v = number_arg(info, i, "fd");
+  const double v = number_arg(info, i);
   if (!is_integer(v) || v < 0 || v > 2147483647.0) {
-    throw InvalidArgument{"fd must be an open file descriptor (an integer from 0), got " + Napi::Value(info[i]).ToString().Utf8Value()};
+    throw InvalidArgument{"fd must be an open file descriptor (an integer from 0 to 2^31-1), got " + text_of(info[i])};
   }
   return static_cast<int>(v);
 }
 
-// A byte offset or count: an integer in [0, 2^53 - 1], so that every offset is exact as a JS number.
+// A byte offset: an integer in [0, 2^53 - 1], so that every offset is exact as a JS number.
 std::uint64_t offset_arg(const Napi::CallbackInfo& info, std::size_t i, const char* name) {
-  const double v = number_arg(info, i, name);
+  const double v = number_arg(info, i);
   if (!is_integer(v) || v < 0 || v > kMaxSafeInteger) {
-    throw InvalidArgument{std::string(name) + " must be an integer from 0 to 2^53-1, got " +
-                          Napi::Value(info[i]).ToString().Utf8Value()};
+    throw InvalidArgument{std::string(name) + " must be an integer from 0 to 2^53-1, got " + text_of(info[i])};
   }
   return static_cast<std::uint64_t>(v);
 }
@@ -94,15 +103,20 @@ Napi::Value Scan(const Napi::CallbackInfo& info) {
     const int fd = fd_arg(args, 0);
     const std::uint64_t offset = offset_arg(args, 1, "offset");
     std::uint64_t max_bytes = UINT64_MAX;
-    if (args.Length() > 2 && !args[2].IsUndefined()) {
-      const bool infinite = args[2].IsNumber() && args[2].As<Napi::Number>().DoubleValue() == INFINITY;
-      if (!infinite) max_bytes = offset_arg(args, 2, "maxBytes");
+    if (!args[2].IsUndefined()) {
+      const double v = number_arg(args, 2);
+      if (!is_integer(v) || v < 1 || v > kMaxSafeInteger) {
+        throw InvalidArgument{"maxBytes must be a positive integer (or omitted for no limit), got " + text_of(args[2])};
+      }
+      max_bytes = static_cast<std::uint64_t>(v);
     }
-    const std::uint64_t max_records = offset_arg(args, 3, "maxRecords");
-    if (max_records == 0) throw InvalidArgument{"maxRecords must be at least 1, got 0"};
+    const double max_records = number_arg(args, 3);
+    if (!is_integer(max_records) || max_records < 1 || max_records > 2147483647.0) {
+      throw InvalidArgument{"maxRecords must be an integer from 1 to 2^31-1, got " + text_of(args[3])};
+    }
 
     rms::RecordBuffer buffer;
-    const rms::ScanOutcome outcome = rms::scan_log(fd, offset, max_bytes, max_records, buffer);
+    const rms::ScanOutcome outcome = rms::scan_log(fd, offset, max_bytes, static_cast<std::uint64_t>(max_records), buffer);
     const std::size_t count = buffer.count();
     Napi::Float64Array records = Napi::Float64Array::New(env, count * rms::kRecordStride);
     if (count > 0) std::memcpy(records.Data(), buffer.data(), count * rms::kRecordStride * sizeof(double));
@@ -120,13 +134,13 @@ Napi::Value FindLast(const Napi::CallbackInfo& info) {
   return guard_exceptions(info, [](const Napi::CallbackInfo& args) -> Napi::Value {
     Napi::Env env = args.Env();
     const int fd = fd_arg(args, 0);
-    const double mask = number_arg(args, 1, "kindMask");
-    if (!is_integer(mask) || mask < 0 || mask > 4294967295.0) {
-      throw InvalidArgument{"kindMask must be a bit mask of record kinds (KindMask), got " +
-                            Napi::Value(args[1]).ToString().Utf8Value()};
+    const double mask = number_arg(args, 1);
+    if (!is_integer(mask) || mask <= 0 || mask > kAllKinds || (static_cast<std::uint32_t>(mask) & ~kAllKinds) != 0) {
+      throw InvalidArgument{"kindMask must combine KindMask bits (for example KindMask.Request | KindMask.SessionEnd), got " +
+                            text_of(args[1])};
     }
     std::uint64_t before = UINT64_MAX;
-    if (number_arg(args, 2, "before") != -1) before = offset_arg(args, 2, "before");
+    if (number_arg(args, 2) != -1) before = offset_arg(args, 2, "before");
     Napi::Float64Array record = Napi::Float64Array::New(env, rms::kRecordStride);
     if (!rms::find_last_line(fd, static_cast<std::uint32_t>(mask), before, record.Data())) return env.Null();
     return record;

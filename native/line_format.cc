@@ -95,7 +95,7 @@ void classify_line(const char* line, std::size_t len, std::uint64_t line_offset,
   out[4] = static_cast<double>(line_offset + static_cast<std::uint64_t>(marker - line));
   double index;
   if (parse_meta_index(marker + end_len, line_end, stack, &index)) {
-    out[1] = index;
+    out[1] = index == 0 ? 0.0 : index;  // -0 is reported as 0, as the TypeScript engine does
   } else {
     out[0] = kMalformed;
   }
