@@ -2,16 +2,15 @@
  * The runtime side of local mode (SPEC sections 5 and 9): append the response to turn N and
  * hand back request N+1, the same text the `anti-call-llm` CLI prints.
  */
-import { existsSync } from 'node:fs';
-import { closeSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirFromEnv } from '../config/defaults.js';
-import { InvalidArgumentError, IndexRegressionError, ModelServiceError, UsageError } from '../errors.js';
+import { AbortedError, InvalidArgumentError, IndexRegressionError, ModelServiceError, UsageError } from '../errors.js';
 import { appendLine, compactJson, encodeResponseLine, openAppendFd } from '../protocol/index.js';
 import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';
 import { openScanner, type LogScanner } from '../scanner/index.js';
 import { KindMask, RecordKind, type LogRecord } from '../scanner/types.js';
-import { RequestWaiters, type WaitOptions } from './request-waiters.js';
+import type { RequestWaiters, WaitOptions } from './request-waiters.js';
 
 export type { WaitOptions } from './request-waiters.js';
 
@@ -104,7 +103,16 @@ export class ModelClient {
       if (latest.index === index) return scanner.readPayloadText(latest);
       if (latest.index > index) return scanner.readPayloadText(this.findRequestBefore(scanner, latest, index));
     }
-    this.waiters ??= new RequestWaiters(this.logFile);
+    if (this.waiters === undefined) {
+      // Loaded only when a wait is needed: a CLI turn whose request is already there skips the
+      // watcher code. The log may have grown meanwhile, so look again: the look and the
+      // registration of the wait must happen in one synchronous step, or a request delivered in
+      // between would be missed.
+      const { RequestWaiters } = await import('./request-waiters.js');
+      if (this.closed) throw new AbortedError('the ModelClient was closed while waiting for a request');
+      this.waiters ??= new RequestWaiters(this.logFile);
+      return this.popRequest(index, options);
+    }
     return this.waiters.waitFor(index, latest === null ? 0 : latest.lineEnd, options);
   }
 

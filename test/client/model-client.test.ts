@@ -200,10 +200,12 @@ describe('ModelClient', () => {
 
     it('several waits share one client and each gets its own request', async () => {
       writeFileSync(log, requestLine(1));
-      const waits = [2, 3, 4].map((i) => client.popRequest(i, { timeoutMs: 5000 }));
-      appendFileSync(log, requestLine(3) + requestLine(2) + requestLine(4));
+      const waits = [4, 2, 3].map((i) => client.popRequest(i, { timeoutMs: 5000 }));
+      appendFileSync(log, requestLine(2));
+      await new Promise((r) => setTimeout(r, 20));
+      appendFileSync(log, requestLine(3) + requestLine(4));
       const got = (await Promise.all(waits)).map((text) => JSON.parse(text).messages[0].content);
-      assert.deepEqual(got, ['turn 2', 'turn 3', 'turn 4']);
+      assert.deepEqual(got, ['turn 4', 'turn 2', 'turn 3']);
     });
 
     it('gives up with a TimeoutError after timeoutMs', async () => {

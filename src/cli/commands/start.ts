@@ -12,7 +12,7 @@ import type { ServiceConfig } from '../../config/types.js';
 import { ModelServiceError, TimeoutError, UsageError } from '../../errors.js';
 import { httpRequest, serviceUrl } from '../http-request.js';
 import { parseInteger, parseSeconds } from '../parse-options.js';
-import { pidFilePath, removeServiceFiles, runningPid, writePid, writeServiceRecord } from '../service-files.js';
+import { pidFilePath, readServiceRecord, removeServiceFiles, runningPid, writePid, writeServiceRecord } from '../service-files.js';
 import { writeStdoutSync } from '../write-stdout.js';
 
 export interface StartOptions {
@@ -79,10 +79,11 @@ function parseStatusCodes(text: string): number[] {
 
 async function runInForeground(config: ServiceConfig, pidFile: string): Promise<void> {
   writePid(pidFile, process.pid);
-  writeServiceRecord(pidFile, { pid: process.pid, host: config.host, port: config.port, logFile: config.logFile });
   try {
     const { runServiceInForeground } = await import('../../server/index.js');
-    await runServiceInForeground({ ...config, pidFile });
+    const server = await runServiceInForeground({ ...config, pidFile });
+    // The real port (with --port 0) is known only now.
+    writeServiceRecord(pidFile, { pid: process.pid, host: server.host, port: server.port, logFile: config.logFile });
   } catch (err) {
     removeServiceFiles(pidFile, process.pid);
     throw err;
@@ -114,33 +115,40 @@ async function startInBackground(config: ServiceConfig, pidFile: string, args: r
   child.once('exit', (code, signal) => {
     exited = signal === null ? `exit code ${code}` : `signal ${signal}`;
   });
-  const url = serviceUrl(config.host, config.port);
+  // With --port 0 only the service knows its port: it records it beside the pid file.
+  const url = (): string | undefined => {
+    if (config.port !== 0) return serviceUrl(config.host, config.port);
+    const record = readServiceRecord(pidFile, pid);
+    return record && serviceUrl(record.host, record.port);
+  };
+  let reached: string;
   try {
-    await waitHealthy(url, () => exited, () => tail(outFile, outStart));
+    reached = await waitHealthy(url, () => exited, () => tail(outFile, outStart));
   } catch (err) {
     if (exited === undefined) child.kill('SIGKILL');
     removeServiceFiles(pidFile, pid);
     throw err;
   }
   child.unref();
-  writeStdoutSync(`model service started: pid ${pid}, ${url} (${config.type} mode, log ${config.logFile})\n`);
+  writeStdoutSync(`model service started: pid ${pid}, ${reached} (${config.type} mode, log ${config.logFile})\n`);
 }
 
-async function waitHealthy(url: string, exited: () => string | undefined, outputTail: () => string): Promise<void> {
+async function waitHealthy(url: () => string | undefined, exited: () => string | undefined, outputTail: () => string): Promise<string> {
   const deadline = Date.now() + START_HEALTH_WAIT_MS;
   for (;;) {
     const how = exited();
     if (how !== undefined) {
       throw new ModelServiceError('RMS_ERROR', `the model service stopped (${how}) before it became healthy: ${outputTail() || 'it printed nothing'}`);
     }
+    const base = url();
     try {
-      if ((await httpRequest('GET', `${url}/health`, undefined, 1000)).status === 200) return;
+      if (base !== undefined && (await httpRequest('GET', `${base}/health`, undefined, 1000)).status === 200) return base;
     } catch {
       // Not listening yet.
     }
     if (Date.now() >= deadline) {
       throw new TimeoutError(
-        `the model service did not answer ${url}/health within ${START_HEALTH_WAIT_MS / 1000} s and was stopped; its output: ${outputTail() || 'none'}`,
+        `the model service did not answer ${base ?? 'on its port'}/health within ${START_HEALTH_WAIT_MS / 1000} s and was stopped; its output: ${outputTail() || 'none'}`,
         START_HEALTH_WAIT_MS,
       );
     }
