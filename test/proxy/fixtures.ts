@@ -3,10 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
-import { Registry } from 'prom-client';
-import { resolveServiceConfig, type ServiceConfigInput } from '../../src/config/resolve.js';
-import { registerProxyRoutes } from '../../src/proxy/index.js';
+import type { ServiceConfigInput } from '../../src/config/resolve.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 
 /** One call the upstream received. */
 export interface UpstreamCall {
@@ -77,62 +75,54 @@ export const COMPLETION = {
   vendor_extra: { kept: true },
 };
 
-/** A proxy-mode service on a loopback port, with fast retries, recording into a temporary dir. */
+/** A proxy-mode service (the real startServer) on a loopback port, with fast retries, recording into a temporary dir. */
 export interface TestProxy {
   url: string;
   dir: string;
   recordingFile: string;
-  registry: Registry;
-  warnings: string[];
   records(): Promise<Record<string, unknown>[]>;
+  /** The service's own log lines (pino JSON). */
+  logLines(): Promise<Record<string, unknown>[]>;
+  metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function startProxy(input: ServiceConfigInput = {}): Promise<TestProxy> {
   const dir = await mkdtemp(join(tmpdir(), 'rms-proxy-'));
   const recordingFile = join(dir, 'rec.jsonl');
-  const config = resolveServiceConfig(
-    {
+  const serviceLogFile = join(dir, 'service.log');
+  let server: RunningServer;
+  try {
+    server = await startServer({
       type: 'proxy',
       host: '127.0.0.1',
       port: 0,
       dataDir: dir,
+      serviceLogFile,
+      logLevel: 'info',
       requestTimeoutMs: 2000,
       ...(input.replayFile === undefined ? { recordingFile } : {}),
       ...input,
       retry: { maxAttempts: 4, initialDelayMs: 5, maxDelayMs: 20, ...input.retry },
-    },
-    {},
-  );
-  const app = Fastify();
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  const registry = new Registry();
-  const warnings: string[] = [];
-  const log = {
-    info: () => {},
-    warn: (obj: object, msg: string) => warnings.push(`${msg} ${JSON.stringify(obj)}`),
-    error: (obj: object, msg: string) => warnings.push(`${msg} ${JSON.stringify(obj)}`),
-  };
-  const handle = await registerProxyRoutes(app, config, { registry, log });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as AddressInfo).port;
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const readLines = async (file: string) =>
+    (await readFile(file, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     dir,
     recordingFile,
-    registry,
-    warnings,
-    async records() {
-      const text = await readFile(recordingFile, 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-    },
+    records: () => readLines(recordingFile),
+    logLines: () => readLines(serviceLogFile),
+    metrics: async () => (await fetch(`${server.url}/metrics`)).text(),
     async close() {
-      await app.close();
-      await handle.close();
+      await server.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -95,7 +95,7 @@ describe('proxy forwarding', () => {
     const records = await recordsOnce(proxy, 1);
     assert.equal(records.length, 1);
     assert.equal(records[0]!.status, 'success');
-    const metrics = await proxy.registry.metrics();
+    const metrics = await proxy.metrics();
     assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="429"\} 1/);
     assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="500"\} 1/);
     assert.match(metrics, /rock_model_service_proxy_upstream_attempts_total\{outcome="200"\} 1/);
@@ -168,7 +168,7 @@ describe('proxy forwarding', () => {
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, requestTimeoutMs: 100 });
     const res = await post(proxy, { model: 'm', messages: [] });
     assert.equal(res.status, 200);
-    assert.match(await proxy.registry.metrics(), /rock_model_service_proxy_retries_total\{reason="timeout"\} 1/);
+    assert.match(await proxy.metrics(), /rock_model_service_proxy_retries_total\{reason="timeout"\} 1/);
   });
 });
 
