@@ -1,0 +1,49 @@
+/** What the scanner tests share: the engines to run, temporary logs, and records as plain tuples. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { availableEngines } from '../../src/scanner/load.js';
+import { createTsEngine } from '../../src/scanner/ts-engine.js';
+import { recordAt, type LogRecord, type ScanEngine, type ScanOptions } from '../../src/scanner/types.js';
+
+export interface NamedEngine {
+  name: string;
+  engine: ScanEngine;
+  /** 64-byte reads: thorough on boundaries, too slow for files of many MiB. */
+  smallChunks: boolean;
+}
+
+/**
+ * Every engine that loads here, plus the TypeScript engine with 64-byte chunks: with those,
+ * nearly every line crosses a chunk boundary and takes the long-line path.
+ */
+export function enginesUnderTest(): NamedEngine[] {
+  return [
+    ...availableEngines().map((engine) => ({ name: engine.kind, engine, smallChunks: false })),
+    { name: 'ts with 64-byte chunks', engine: createTsEngine({ chunkBytes: 64 }), smallChunks: true },
+  ];
+}
+
+/** A record as `[kind, index, lineStart, payloadStart, payloadEnd, lineEnd]`, for deepEqual. */
+export type RecordTuple = [number, number, number, number, number, number];
+
+export function tupleOf(r: LogRecord): RecordTuple {
+  return [r.kind, r.index, r.lineStart, r.payloadStart, r.payloadEnd, r.lineEnd];
+}
+
+/** Scans from `offset` batch after batch until no complete line is left; returns every record and the final offset. */
+export function scanToEnd(engine: ScanEngine, fd: number, offset = 0, options?: ScanOptions): { records: RecordTuple[]; nextOffset: number } {
+  const records: RecordTuple[] = [];
+  for (;;) {
+    const result = engine.scan(fd, offset, options);
+    for (let i = 0; i < result.count; i++) records.push(tupleOf(recordAt(result, i)));
+    if (result.nextOffset === offset) return { records, nextOffset: offset };
+    offset = result.nextOffset;
+  }
+}
+
+/** A temporary directory for one test file, removed by `dispose`. */
+export function tempDir(prefix: string): { path: string; file(name: string): string; dispose(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, file: (name) => join(path, name), dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
