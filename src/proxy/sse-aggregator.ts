@@ -20,7 +20,8 @@ interface ChoiceParts {
   toolCalls: Map<number, ToolCallParts>;
   functionCall?: { name?: unknown; args: string[] };
   finishReason: unknown;
-  logprobs: unknown[] | undefined;
+  /** undefined: no chunk had the key; null: it was always null. */
+  logprobs: unknown[] | null | undefined;
 }
 
 /** An SSE event ends at a blank line, in any of the three line-ending styles. */
@@ -125,6 +126,7 @@ export class SseAggregator {
       if (isObject(c.delta)) addDelta(parts, c.delta);
       if (c.finish_reason !== null && c.finish_reason !== undefined) parts.finishReason = c.finish_reason;
       if (isObject(c.logprobs) && Array.isArray(c.logprobs.content)) (parts.logprobs ??= []).push(...c.logprobs.content);
+      else if ('logprobs' in c && parts.logprobs === undefined) parts.logprobs = null;
     }
   }
 }
@@ -187,7 +189,7 @@ function choiceResult(parts: ChoiceParts): Json {
     message.function_call = { name: parts.functionCall.name ?? '', arguments: parts.functionCall.args.join('') };
   }
   const out: Json = { index: parts.index, message };
-  if (parts.logprobs !== undefined) out.logprobs = { content: parts.logprobs };
+  if (parts.logprobs !== undefined) out.logprobs = parts.logprobs === null ? null : { content: parts.logprobs };
   out.finish_reason = parts.finishReason;
   return out;
 }
