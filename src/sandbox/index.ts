@@ -3,4 +3,3 @@ export { LocalSandbox, type LocalSandboxOptions } from './local-sandbox.js';
 export { DEFAULT_MODEL_SERVICE_CONFIG, modelServiceConfig, type ModelServiceConfig } from './model-service-config.js';
 export { ModelService, RESPONSE_FILE_THRESHOLD_BYTES, type AntiCallOptions, type ModelServiceLogger } from './model-service.js';
 export { shellQuote } from './shell-quote.js';
-export { renderCommand, type TemplateVariable } from './command-template.js';

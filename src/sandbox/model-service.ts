@@ -111,7 +111,7 @@ export class ModelService {
    * (none for index 0) and waits for the next request.
    * @returns what the CLI printed, without its final newline: the next request's JSON text, or `SESSION_END`.
    * @throws SandboxStateError before start(); InvalidArgumentError for an index that is not a non-negative
-   * integer; SandboxCommandError with the CLI's exit code and output when it fails or passes callTimeout.
+   * integer or a timeout that is not positive; SandboxCommandError with the CLI's exit code and output when it fails or passes callTimeout.
    */
   async antiCallLlm(index: number, responsePayload?: string, options: AntiCallOptions = {}): Promise<string> {
     this.requireStarted('run an anti-call');
@@ -120,6 +120,11 @@ export class ModelService {
     }
     const callTimeout = options.callTimeout ?? 600;
     const checkInterval = options.checkInterval ?? 3;
+    if (!(callTimeout > 0 && checkInterval > 0)) {
+      throw new InvalidArgumentError(
+        `antiCallLlm: callTimeout and checkInterval must be positive numbers of seconds, got ${callTimeout} and ${checkInterval}`,
+      );
+    }
     const command = await this.antiCallCommand(index, responsePayload);
     const stdout = await this.runChecked(`the anti-call for index ${index}`, command, callTimeout, checkInterval);
     return stdout.endsWith('\n') ? stdout.slice(0, -1) : stdout;
@@ -155,7 +160,7 @@ export class ModelService {
       : result.exitCode === null
         ? `was killed by ${result.signal ?? 'a signal'}`
         : `exited with code ${result.exitCode}`;
-    const output = clip((result.stderr.trim() || result.stdout.trim() || '(no output)'), OUTPUT_IN_MESSAGE_CHARS, 'tail');
+    const output = clip(result.stderr.trim() || result.stdout.trim() || '(no output)', OUTPUT_IN_MESSAGE_CHARS, 'tail');
     throw new SandboxCommandError(
       `${what} failed: the command ${how}.\n  command: ${clip(command, COMMAND_IN_MESSAGE_CHARS, 'head')}\n  output: ${output}`,
       { command, exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout, stderr: result.stderr },

@@ -103,6 +103,8 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
     assert.equal(await service.antiCallLlm(2, ''), 'none 2');
     await assert.rejects(service.antiCallLlm(-1), InvalidArgumentError);
     await assert.rejects(service.antiCallLlm(1.5, '{}'), InvalidArgumentError);
+    await assert.rejects(service.antiCallLlm(1, '{}', { callTimeout: 0 }), InvalidArgumentError);
+    await assert.rejects(service.antiCallLlm(1, '{}', { checkInterval: Number.NaN }), InvalidArgumentError);
   });
 
   it('hands a hostile payload to the command byte for byte', async () => {
