@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Question: what does one runtime turn cost when the runtime runs `rock model-service
+// anti-call-llm` as a new process (as it does in every sandbox), next to a bare `node -e 0`,
+// and does a 1 GiB log cost more than a tiny one? Each timed call is a real turn: the
+// service's request N+1 is appended first (untimed), then `--index N --response R` appends
+// response N and prints request N+1. Runs interleaved; medians. Needs `npx tsc -p tsconfig.json`.
+// Usage: node bench/cli.mjs [runs]   (default 21)
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rock = join(root, 'bin', 'rock.js');
+if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
+const runs = Number(process.argv[2] ?? 21);
+const RESPONSE = '{"choices":[{"index":0,"message":{"role":"assistant","content":"r"},"finish_reason":"stop"}]}';
+
+const requestLine = (i, pad = '') =>
+  `LLM_REQUEST_START${JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `${pad}turn ${i}` }] })}LLM_REQUEST_END{"timestamp": 1, "index": ${i}}\n`;
+const responseLine = (i) => `LLM_RESPONSE_START${RESPONSE}LLM_RESPONSE_END{"timestamp": 1, "index": ${i}}\n`;
+
+/** A log of `turns` answered turns of `padBytes` each, ending with request turns+1 unanswered. */
+function makeLog(turns, padBytes) {
+  const dir = mkdtempSync(join(tmpdir(), 'rms-bench-cli-'));
+  const fd = openSync(join(dir, 'LLMService.log'), 'w');
+  const pad = 'x'.repeat(padBytes);
+  for (let i = 1; i <= turns; i++) writeSync(fd, requestLine(i, pad) + responseLine(i));
+  writeSync(fd, requestLine(turns + 1));
+  closeSync(fd);
+  return { dir, next: turns + 1 };
+}
+
+function time(cmd, args, env) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { ms, stdout: r.stdout.toString() };
+}
+
+/** One turn on `log`: the service's next request appears, then the runtime answers the previous one. */
+function turn(log, scanner) {
+  const index = log.next;
+  const fd = openSync(join(log.dir, 'LLMService.log'), 'a');
+  writeSync(fd, requestLine(index + 1));
+  closeSync(fd);
+  const r = time(process.execPath, [rock, 'model-service', 'anti-call-llm', '--index', String(index), '--response', RESPONSE], {
+    ROCK_MODEL_SERVICE_DATA_DIR: log.dir,
+    ROCK_MS_SCANNER: scanner,
+  });
+  if (!r.stdout.includes(`turn ${index + 1}`)) throw new Error(`turn ${index}: printed ${r.stdout.slice(0, 200)}`);
+  log.next = index + 1;
+  return r.ms;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const scanners = ['ts'];
+if (spawnSync(process.execPath, [rock, 'model-service', 'status'], { env: { ...process.env, ROCK_MS_SCANNER: 'native' } }).status === 0) scanners.unshift('native');
+
+const tiny = makeLog(2, 10);
+const big = makeLog(1024, 1 << 20); // 1 GiB of 1 MiB requests
+try {
+  const times = { node: [] };
+  for (const s of scanners) {
+    times[`tiny ${s}`] = [];
+    times[`big ${s}`] = [];
+  }
+  for (let k = 0; k < runs; k++) {
+    times.node.push(time(process.execPath, ['-e', '0']).ms);
+    for (const s of scanners) {
+      times[`tiny ${s}`].push(turn(tiny, s));
+      times[`big ${s}`].push(turn(big, s));
+    }
+  }
+  const base = median(times.node);
+  const rows = [['`node -e 0`', '-', base, '1.00x', '-']];
+  for (const s of scanners) {
+    const t = median(times[`tiny ${s}`]);
+    const b = median(times[`big ${s}`]);
+    rows.push([`anti-call-llm, tiny log`, s, t, `${(t / base).toFixed(2)}x`, '1.00x']);
+    rows.push([`anti-call-llm, 1 GiB log`, s, b, `${(b / base).toFixed(2)}x`, `${(b / t).toFixed(2)}x`]);
+  }
+  console.log(`### anti-call-llm per turn as a new process (median of ${runs}, interleaved)\n`);
+  console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log('| what | scanner | median ms | vs `node -e 0` | vs tiny log |');
+  console.log('| --- | --- | ---: | ---: | ---: |');
+  for (const [what, s, ms, x, y] of rows) console.log(`| ${what} | ${s} | ${ms.toFixed(1)} | ${x} | ${y} |`);
+} finally {
+  rmSync(tiny.dir, { recursive: true, force: true });
+  rmSync(big.dir, { recursive: true, force: true });
+}
