@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { SandboxCommandError } from '../errors.js';
 import type { Sandbox, SandboxRunOptions, SandboxRunResult, UploadSource } from './sandbox.js';
@@ -68,12 +69,18 @@ export class LocalSandbox implements Sandbox {
    */
   run(command: string, options: SandboxRunOptions): Promise<SandboxRunResult> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn('bash', ['-c', command], {
-        cwd: this.workDir,
-        env: { ...this.env, ...options.env },
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      let child: ChildProcessByStdio<null, Readable, Readable>;
+      try {
+        child = spawn('bash', ['-c', command], {
+          cwd: this.workDir,
+          env: { ...this.env, ...options.env },
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      } catch (error) {
+        reject(startFailure(command, error as Error));
+        return;
+      }
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -87,9 +94,10 @@ export class LocalSandbox implements Sandbox {
         timedOut = true;
         if (pid !== undefined) killGroup(pid);
       }, options.timeoutMs);
+      let settled = false;
       const finish = (): void => {
-        if (!exit) return;
-        clearTimeout(timer);
+        if (!exit || settled) return;
+        settled = true;
         clearTimeout(drainTimer);
         if (pid !== undefined) this.runningGroups.delete(pid);
         child.stdout.destroy();
@@ -105,17 +113,10 @@ export class LocalSandbox implements Sandbox {
       child.once('error', (error) => {
         clearTimeout(timer);
         if (pid !== undefined) this.runningGroups.delete(pid);
-        reject(
-          new SandboxCommandError(`could not start bash for the command: ${error.message}`, {
-            command,
-            exitCode: null,
-            timedOut: false,
-            stdout: '',
-            stderr: '',
-          }),
-        );
+        reject(startFailure(command, error));
       });
       child.once('exit', (code, signal) => {
+        clearTimeout(timer);
         exit = { code, signal };
         drainTimer = setTimeout(finish, PIPE_DRAIN_GRACE_MS);
       });
@@ -137,6 +138,17 @@ export class LocalSandbox implements Sandbox {
     this.runningGroups.clear();
     if (this.ownsWorkDir) await rm(this.workDir, { recursive: true, force: true });
   }
+}
+
+function startFailure(command: string, error: Error): SandboxCommandError {
+  const hint = (error as NodeJS.ErrnoException).code === 'E2BIG' ? ' (the command is over the kernel\'s argument limit; upload long data as a file)' : '';
+  return new SandboxCommandError(`could not start bash for the command: ${error.message}${hint}`, {
+    command,
+    exitCode: null,
+    timedOut: false,
+    stdout: '',
+    stderr: '',
+  });
 }
 
 function killGroup(pid: number): void {

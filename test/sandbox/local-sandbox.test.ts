@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SandboxCommandError } from '../../src/errors.js';
 import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
 
 const alive = (pid: number): boolean => {
@@ -84,6 +85,14 @@ describe('LocalSandbox', () => {
     assert.equal(result.exitCode, 0);
     assert.equal(result.stdout.length, 3_000_000);
     assert.ok(/^é+$/.test(result.stdout));
+  });
+
+  it('rejects a command over the kernel argument limit with a SandboxCommandError that says so', async () => {
+    await assert.rejects(sandbox.run(`echo ${'x'.repeat(200_000)}`, { timeoutMs: 5000 }), (e: unknown) => {
+      assert.ok(e instanceof SandboxCommandError);
+      assert.match(e.message, /E2BIG.*argument limit/);
+      return true;
+    });
   });
 
   it('uploads content and local files, relative paths inside the work dir, creating directories', async () => {
