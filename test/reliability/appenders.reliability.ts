@@ -1,0 +1,19 @@
+import { concurrentAppenders } from './scenarios/concurrent-appenders.js';
+import { LINUX_MAX_WRITE, oversizedLineAppend } from './scenarios/oversized-line.js';
+import { availableEngines } from '../../src/scanner/load.js';
+import { assertHeld } from './support/assert-held.js';
+import { FULL_PLAN } from './support/test-lines.js';
+
+describe('reliability: concurrent appenders', function () {
+  this.timeout(900_000);
+
+  for (const engine of availableEngines()) {
+    it(`three processes appending 6 000 lines of 10 B to 8 MiB at once lose nothing, read back by the ${engine.kind} engine`, async () => {
+      assertHeld(await concurrentAppenders({ lines: 6000, plan: FULL_PLAN, engines: [engine] }), true);
+    });
+  }
+
+  it(`a line longer than one write(2) can carry (${LINUX_MAX_WRITE} bytes) is refused and its torn tail cut off`, async () => {
+    assertHeld(await oversizedLineAppend({ extra: 4096, withConcurrentWriter: false }), true);
+  });
+});
