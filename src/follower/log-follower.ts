@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { DEFAULT_POLL_INTERVAL_MS } from '../config/defaults.js';
 import { openScanner, type LogScanner } from '../scanner/index.js';
-import type { ScanResult } from '../scanner/types.js';
+import { RecordKind, type ScanResult } from '../scanner/types.js';
 
 /** Why the follower went back to offset 0. */
 export type ResetReason = 'truncated' | 'replaced';
@@ -28,6 +28,9 @@ export interface LogFollowerOptions {
 }
 
 const DEFAULT_MAX_RECORDS = 4096;
+/** Enough to cover the meta of the last line consumed: `{"timestamp": <ms>, "index": <n>}`. */
+const TAIL_BYTES = 64;
+const EMPTY_TAIL = Buffer.alloc(0);
 
 /**
  * One follower per log file. Listeners receive each batch synchronously and must copy what
@@ -46,6 +49,8 @@ export class LogFollower {
   readonly #resetListeners = new Set<ResetListener>();
   readonly #errorListeners = new Set<FollowerErrorListener>();
   #offset: number;
+  /** The bytes just before the offset as they were consumed, to notice a rewrite that the size hides. */
+  #tail: Buffer | undefined;
   #bytesScanned = 0;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -61,6 +66,13 @@ export class LogFollower {
     this.#offset = options.fromOffset ?? 0;
     this.#dir = dirname(path);
     this.#name = basename(path);
+    // Open the file now if it exists, so that a replacement before the first wake is seen
+    // as one instead of the new file being taken for the one we started on.
+    try {
+      this.scanner.identity();
+    } catch {
+      // Unreadable for now: the first scan reports it through onError.
+    }
     this.#armWatcher();
     this.#timer = setInterval(() => this.#onPoll(), this.#pollIntervalMs);
     this.#timer.unref();
@@ -166,6 +178,9 @@ export class LogFollower {
     if (scanner.isReplaced()) {
       scanner.reopen();
       this.#reset('replaced');
+    } else if (this.#tail !== undefined && !this.#tail.equals(this.#readTail(this.#offset))) {
+      // Truncated and rewritten past our offset between two wakes: the size alone cannot tell.
+      this.#reset('truncated');
     }
     for (;;) {
       const from = this.#offset;
@@ -178,13 +193,26 @@ export class LogFollower {
       if (batch.nextOffset <= from) return;
       this.#offset = batch.nextOffset;
       this.#bytesScanned += batch.nextOffset - from;
+      this.#tail = this.#readTail(batch.nextOffset);
       if (batch.count > 0) this.#deliver(batch);
       if (this.#closed || batch.nextOffset >= batch.size) return;
     }
   }
 
+  /** The last TAIL_BYTES bytes before `end` (the end of the last consumed line, whose meta holds a timestamp and an index). */
+  #readTail(end: number): Buffer {
+    const start = Math.max(0, end - TAIL_BYTES);
+    try {
+      return this.scanner.readPayload({ kind: RecordKind.Unknown, index: -1, lineStart: start, payloadStart: start, payloadEnd: end, lineEnd: end });
+    } catch {
+      // Shorter than what we consumed, or gone: never equal to a tail we saved.
+      return EMPTY_TAIL;
+    }
+  }
+
   #reset(reason: ResetReason): void {
     this.#offset = 0;
+    this.#tail = undefined;
     for (const listener of this.#resetListeners) {
       try {
         listener(reason);

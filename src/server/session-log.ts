@@ -8,7 +8,7 @@ import { appendLine, closeAppendFd, encodeRequestLine, openAppendFd, SESSION_END
 
 export class SessionLog {
   readonly path: string;
-  readonly #fd: number;
+  #fd: number;
   #nextIndex = 1;
   #ended = false;
 
@@ -61,6 +61,17 @@ export class SessionLog {
     appendLine(this.#fd, SESSION_END_LINE);
     this.#ended = true;
     return true;
+  }
+
+  /**
+   * Opens the path again after the log was replaced (a new inode under the name), so that
+   * later request lines go where the runtime reads, not into the file that was moved away.
+   * @throws the open(2) error; the old descriptor then stays in use.
+   */
+  reopen(): void {
+    const fd = openAppendFd(this.path);
+    closeAppendFd(this.#fd);
+    this.#fd = fd;
   }
 
   /** Closes the append descriptor. */

@@ -101,7 +101,10 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts'): { app:
   const app = createApp(config, metrics);
   const log = app.log;
   follower.onError((err) => log.warn({ err }, 'scanning the log failed; retrying on the next change'));
-  follower.onReset((reason) => log.warn({ reason }, 'the log was truncated or replaced; following the new file from its start'));
+  follower.onReset((reason) => {
+    log.warn({ reason }, 'the log was truncated or replaced; following it from its start, pending calls keep waiting');
+    if (reason === 'replaced') sessionLog.reopen();
+  });
   const trajectory = new TrajectoryWriter(config.trajectoryFile, config.trajectoryAppend, (err) =>
     log.error({ err }, 'writing the trajectory file failed'),
   );

@@ -147,6 +147,27 @@ for (const engine of availableEngines()) {
       await until(() => indexes.length === 4, 2000, 'an append to the new file (the watch is on the directory)');
     });
 
+    it('takes a file that replaced the log before the first wake for a replacement, not for the log it started on', () => {
+      writeFileSync(path, line(1));
+      const { follower, indexes, resets } = follow({ pollIntervalMs: 60_000 });
+      const next = join(dir, 'next.log');
+      writeFileSync(next, line(5));
+      renameSync(next, path);
+      follower.poke();
+      assert.deepEqual(resets, ['replaced']);
+      assert.deepEqual(indexes, [5]);
+    });
+
+    it('notices a truncation hidden by a rewrite longer than what it had read', () => {
+      writeFileSync(path, line(1, 'a'));
+      const { follower, indexes, resets } = follow({ pollIntervalMs: 60_000 });
+      follower.poke();
+      writeFileSync(path, Buffer.concat([line(2, 'a much longer payload than before'), line(3)]));
+      follower.poke();
+      assert.deepEqual(resets, ['truncated']);
+      assert.deepEqual(indexes, [1, 2, 3]);
+    });
+
     it('survives the log being deleted and created again', async () => {
       writeFileSync(path, line(1));
       const { follower, indexes } = follow({ pollIntervalMs: 30 });

@@ -38,12 +38,10 @@ export function parseLog(text: string): LoggedLine[] {
 export class TestService {
   readonly server: RunningServer;
   readonly dir: string;
-  readonly #runtimeFd: number;
 
   constructor(server: RunningServer, dir: string) {
     this.server = server;
     this.dir = dir;
-    this.#runtimeFd = openAppendFd(server.config.logFile);
   }
 
   get url(): string {
@@ -59,9 +57,14 @@ export class TestService {
     return parseLog(readFileSync(this.logFile, 'utf8'));
   }
 
-  /** Appends response `index` as the runtime would (one write on its own O_APPEND descriptor). */
+  /** Appends response `index` as the CLI runtime would: one write on an O_APPEND descriptor opened for this turn. */
   respond(index: number, json: string): void {
-    appendLine(this.#runtimeFd, encodeResponseLine(compactJson(json), index));
+    const fd = openAppendFd(this.logFile);
+    try {
+      appendLine(fd, encodeResponseLine(compactJson(json), index));
+    } finally {
+      closeAppendFd(fd);
+    }
   }
 
   /** Resolves with the payload of request `index` once its line is in the log. */
@@ -88,7 +91,6 @@ export class TestService {
   }
 
   async close(): Promise<void> {
-    closeAppendFd(this.#runtimeFd);
     await this.server.close('test finished');
     rmSync(this.dir, { recursive: true, force: true });
   }

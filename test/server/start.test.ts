@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compactJson, encodeResponseLine } from '../../src/protocol/index.js';
+import { startServer } from '../../src/server/index.js';
+import { startTestService } from '../helpers/service.js';
+
+const REPLY = '{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}';
+
+describe('server: start and stop', () => {
+  it('creates the data dir, moves the old log to LLMService.log.prev and numbers from 1 in a new empty log', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rms-start-'));
+    const dir = join(root, 'nested', 'data');
+    const first = await startTestService({}, dir);
+    const pending = first.chat('{"model":"m","messages":[]}');
+    await first.request(1);
+    first.respond(1, REPLY);
+    await pending;
+    const oldLog = readFileSync(first.logFile);
+    await first.server.close();
+
+    const second = await startTestService({}, dir);
+    try {
+      assert.deepEqual(readFileSync(join(dir, 'LLMService.log.prev')), oldLog);
+      assert.equal(statSync(second.logFile).size, 0);
+      const next = second.chat('{"model":"m","messages":["again"]}');
+      assert.equal(await second.request(1), '{"model":"m","messages":["again"]}');
+      second.respond(1, REPLY);
+      assert.equal((await next).status, 200);
+    } finally {
+      await second.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reports its address and the scanner in use', async () => {
+    const svc = await startTestService();
+    try {
+      assert.match(svc.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(svc.server.port, Number(new URL(svc.url).port));
+      assert.ok(['native', 'ts'].includes(svc.server.scannerKind));
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('fails to start on a port in use, leaving nothing listening', async () => {
+    const svc = await startTestService();
+    const dir = mkdtempSync(join(tmpdir(), 'rms-start-busy-'));
+    try {
+      await assert.rejects(startServer({ host: '127.0.0.1', port: svc.server.port, dataDir: dir, logLevel: 'silent' }), /EADDRINUSE/);
+      assert.equal((await fetch(`${svc.url}/health`)).status, 200);
+    } finally {
+      await svc.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers waiting calls with 503 on close, then stops listening', async () => {
+    const svc = await startTestService();
+    const pending = svc.chat('{"model":"m","messages":[]}');
+    await svc.request(1);
+    await svc.close();
+    const res = await pending;
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /stopping/);
+    await assert.rejects(fetch(`${svc.url}/health`));
+    assert.ok(!existsSync(svc.dir));
+  });
+
+  it('answers a waiting call from the new content after its log is truncated', async () => {
+    const svc = await startTestService();
+    try {
+      const pending = svc.chat('{"model":"m","messages":[]}');
+      await svc.request(1);
+      truncateSync(svc.logFile, 0);
+      svc.respond(1, REPLY);
+      const res = await pending;
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), REPLY);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('answers a waiting call from the new file after its log is replaced, and writes later requests there', async () => {
+    const svc = await startTestService();
+    try {
+      const pending = svc.chat('{"model":"m","messages":[]}');
+      await svc.request(1);
+      const next = join(svc.dir, 'replacement.log');
+      writeFileSync(next, encodeResponseLine(compactJson(REPLY), 1));
+      renameSync(next, svc.logFile);
+      assert.equal(await (await pending).text(), REPLY);
+      const later = svc.chat('{"model":"m","messages":["later"]}');
+      assert.equal(await svc.request(2), '{"model":"m","messages":["later"]}');
+      svc.respond(2, REPLY);
+      assert.equal((await later).status, 200);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('records every call in append mode, and only the latest in overwrite mode', async () => {
+    for (const append of [true, false]) {
+      const svc = await startTestService({ trajectoryAppend: append });
+      try {
+        for (let i = 1; i <= 3; i++) {
+          const pending = svc.chat(`{"turn":${i}}`);
+          await svc.request(i);
+          svc.respond(i, `{"answer":${i}}`);
+          await pending;
+        }
+        await svc.server.close();
+        const lines = readFileSync(svc.server.config.trajectoryFile, 'utf8').trimEnd().split('\n');
+        const expected = [1, 2, 3].map((i) => `{"request":{"turn":${i}},"response":{"answer":${i}}}`);
+        assert.deepEqual(lines, append ? expected : expected.slice(2));
+      } finally {
+        await svc.close();
+      }
+    }
+  });
+});
