@@ -1,0 +1,57 @@
+/**
+ * rock-model-service: the public surface (SPEC section 9). Everything a user imports comes
+ * from here; modules not re-exported are internal.
+ */
+export { ModelClient, type ModelClientOptions, type WaitOptions } from './client/model-client.js';
+export { startServer, type RunningServer } from './server/index.js';
+export { loadConfig, type LoadConfigOptions } from './config/load.js';
+export { resolveServiceConfig, type ServiceConfigInput } from './config/resolve.js';
+export type { ServiceConfig } from './config/types.js';
+export {
+  ModelService,
+  LocalSandbox,
+  modelServiceConfig,
+  DEFAULT_MODEL_SERVICE_CONFIG,
+  RESPONSE_FILE_THRESHOLD_BYTES,
+  shellQuote,
+  type ModelServiceConfig,
+  type Sandbox,
+  type SandboxRunOptions,
+  type SandboxRunResult,
+  type UploadSource,
+  type LocalSandboxOptions,
+  type AntiCallOptions,
+  type ModelServiceLogger,
+} from './sandbox/index.js';
+export {
+  openScanner,
+  getScanEngine,
+  availableEngines,
+  RecordKind,
+  KindMask,
+  RECORD_STRIDE,
+  recordAt,
+  type LogScanner,
+  type LogRecord,
+  type ScanResult,
+  type ScanOptions,
+  type ScanEngine,
+} from './scanner/index.js';
+export { LogFollower, type LogFollowerOptions } from './follower/index.js';
+export {
+  compactJson,
+  parseJsonText,
+  decodeUtf8,
+  encodeRequestLine,
+  encodeResponseLine,
+  formatMeta,
+  SESSION_END_LINE,
+  openAppendFd,
+  appendLine,
+  REQUEST_START,
+  REQUEST_END,
+  RESPONSE_START,
+  RESPONSE_END,
+  SESSION_END,
+} from './protocol/index.js';
+export * from './errors.js';
