@@ -66,9 +66,9 @@ export class ChunkWindow {
     return got < want ? at + keep + got : limit;
   }
 
-  /** Fills the window with the bytes just before `end` (as many as fit). Returns false when the file turned out shorter. */
-  fillBefore(fd: number, end: number): boolean {
-    const base = Math.max(0, end - this.capacity);
+  /** Fills the window with up to `span` bytes just before `end`. Returns false when the file turned out shorter. */
+  fillBefore(fd: number, end: number, span: number): boolean {
+    const base = Math.max(0, end - Math.min(span, this.capacity));
     const got = readAt(fd, this.buf, end - base, base);
     this.base = base;
     this.length = got;

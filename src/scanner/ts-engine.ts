@@ -24,6 +24,13 @@ import { RECORD_STRIDE, RecordKind, type LogRecord, type ScanEngine, type ScanOp
 export const TS_CHUNK_BYTES = 1 << 20;
 /** Backward marker searches in lines longer than a chunk read this much at a time. */
 const SEARCH_BYTES = 64 * 1024;
+/**
+ * findLast's first read backwards; each further read doubles up to the chunk, so that
+ * finding a line near the end costs microseconds, not a full chunk copy.
+ */
+const FIRST_BACKWARD_BYTES = 16 * 1024;
+/** A scan result starts with room for this many records: a large typed array costs microseconds to allocate. */
+const FIRST_RECORDS = 16;
 /** Chunks smaller than this could not hold a line's head plus a marker. */
 const MIN_CHUNK_BYTES = 64;
 
@@ -41,11 +48,11 @@ class RecordSink {
   constructor(expected: number) {
     this.records = new Float64Array(expected * RECORD_STRIDE);
   }
-  /** Returns the slot for the next record, growing the array when full. */
+  /** Returns the slot for the next record, growing (replacing) `records` when full: read `records` after calling this. */
   next(): number {
     const o = this.count * RECORD_STRIDE;
     if (o + RECORD_STRIDE > this.records.length) {
-      const grown = new Float64Array(Math.max(this.records.length * 2, RECORD_STRIDE * 64));
+      const grown = new Float64Array(Math.max(this.records.length * 2, RECORD_STRIDE * FIRST_RECORDS));
       grown.set(this.records);
       this.records = grown;
     }
@@ -121,7 +128,7 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
     checkOffset(offset);
     const { maxBytes, maxRecords } = checkLimits(scanOptions);
     const size = fstatSync(fd).size;
-    const sink = new RecordSink(Math.min(maxRecords, 256));
+    const sink = new RecordSink(Math.min(maxRecords, FIRST_RECORDS));
     if (offset >= size) return { records: sink.records, count: 0, nextOffset: offset, size };
     const stopAt = offset + maxBytes;
     const w = windowFor();
@@ -132,7 +139,8 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
       const rel = pos - w.base;
       const nl = rel < w.length ? w.view.indexOf(NEWLINE, rel) : -1;
       if (nl >= 0) {
-        classifyLine(w.buf, rel, nl, w.base, sink.records, sink.next());
+        const slot = sink.next();
+        classifyLine(w.buf, rel, nl, w.base, sink.records, slot);
         sink.count++;
         pos = w.base + nl + 1;
         continue;
@@ -149,7 +157,8 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
       if (contentEnd < 0) break;
       // A session-end line only stays one while every byte after the marker is blank.
       const effectiveHead = lineHead === Head.SessionEndCandidate && !blankSoFar ? Head.Unknown : lineHead;
-      classifyLongLine(fd, effectiveHead, pos, contentEnd, w, sink.records, sink.next());
+      const slot = sink.next();
+      classifyLongLine(fd, effectiveHead, pos, contentEnd, w, sink.records, slot);
       sink.count++;
       pos = contentEnd + 1;
     }
@@ -172,11 +181,18 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
     const w = windowFor();
     const top = before === undefined ? size : Math.min(before, size);
     w.reset(top);
+    let span = Math.min(FIRST_BACKWARD_BYTES, w.capacity);
+    /** Fills the window with the bytes before `end`; each call reads twice as far as the last. */
+    const fillBefore = (end: number): boolean => {
+      const complete = w.fillBefore(fd, end, span);
+      span = Math.min(span * 2, w.capacity);
+      return complete;
+    };
 
     /** The offset of the last newline before `end`, reading backwards; -1 when there is none, -2 when the file shrank. */
     const newlineBefore = (end: number): number => {
       for (let to = end; to > 0; to = w.base) {
-        if (!(to > w.base && to <= w.end) && !w.fillBefore(fd, to)) return -2;
+        if (!(to > w.base && to <= w.end) && !fillBefore(to)) return -2;
         const at = w.view.lastIndexOf(NEWLINE, to - 1 - w.base);
         if (at >= 0) return w.base + at;
         if (w.base === 0) return -1;
@@ -186,7 +202,7 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
 
     let nl = newlineBefore(top);
     while (nl >= 0) {
-      if (!(nl >= w.base && nl < w.end) && !w.fillBefore(fd, nl + 1)) return null;
+      if (!(nl >= w.base && nl < w.end) && !fillBefore(nl + 1)) return null;
       const rel = nl - w.base;
       const prevRel = rel > 0 ? w.view.lastIndexOf(NEWLINE, rel - 1) : -1;
       if (prevRel >= 0 || w.base === 0) {
@@ -199,8 +215,8 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
         continue;
       }
       if (w.end !== nl + 1 || w.length < w.capacity) {
-        // The line may fit: look at it through a window that ends with it.
-        if (!w.fillBefore(fd, nl + 1)) return null;
+        // The line may fit: look at it through a (larger) window that ends with it.
+        if (!fillBefore(nl + 1)) return null;
         continue;
       }
       // Longer than the window: find where it starts, then classify it from the file.
