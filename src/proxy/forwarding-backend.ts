@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceConfig } from '../config/types.js';
 import { retryDelayMs } from './backoff.js';
@@ -60,20 +59,22 @@ export class ForwardingBackend {
 
   private async forward(url: URL, chat: ChatRequest, request: FastifyRequest, res: ServerResponse): Promise<Outcome> {
     const headers = upstreamRequestHeaders(request.headers, chat.body.length);
-    const gone = new AbortController();
+    let clientGone = false;
     let current: UpstreamAttempt | undefined;
+    let wake: (() => void) | undefined;
     const onClose = () => {
       if (res.writableFinished) return;
-      gone.abort();
+      clientGone = true;
       current?.abort();
+      wake?.();
     };
     res.on('close', onClose);
     const { maxAttempts } = this.config.retry;
     try {
       for (let attempt = 1; ; attempt++) {
         current = this.client.send(url, headers, chat.body);
-        const result = await this.runAttempt(current, res, attempt < maxAttempts, gone.signal);
-        if (gone.signal.aborted) return { kind: 'client-gone', response: result.retry ? null : responseOf(result.outcome) };
+        const result = await this.runAttempt(current, res, attempt < maxAttempts, () => clientGone);
+        if (clientGone) return { kind: 'client-gone', response: result.retry ? null : responseOf(result.outcome) };
         if (!result.retry) return result.outcome.kind === 'failed' ? { ...result.outcome, attempts: attempt } : result.outcome;
         if (current.reusedSocket && result.reason === 'connection_error' && attempt === 1) {
           // The server closed an idle pooled connection as we reused it: not the upstream's fault, resend at once.
@@ -82,11 +83,15 @@ export class ForwardingBackend {
         this.metrics.retries.inc({ reason: result.reason });
         const delayMs = retryDelayMs(attempt, this.config.retry);
         this.log.warn({ url: url.href, attempt, reason: result.reason, delayMs }, 'upstream attempt failed; retrying');
-        try {
-          await sleep(delayMs, undefined, { signal: gone.signal });
-        } catch {
-          return { kind: 'client-gone', response: null };
-        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        if (clientGone) return { kind: 'client-gone', response: null };
       }
     } finally {
       res.off('close', onClose);
@@ -97,7 +102,7 @@ export class ForwardingBackend {
     attempt: UpstreamAttempt,
     res: ServerResponse,
     mayRetry: boolean,
-    gone: AbortSignal,
+    clientGone: () => boolean,
   ): Promise<AttemptResult> {
     const started = performance.now();
     const observe = (outcome: string) => {
@@ -111,7 +116,7 @@ export class ForwardingBackend {
       const failure = err as AttemptFailure;
       const outcome = failure.kind === 'timeout' ? 'timeout' : 'connection_error';
       observe(outcome);
-      if (mayRetry && !gone.aborted) return { retry: true, reason: outcome };
+      if (mayRetry && !clientGone()) return { retry: true, reason: outcome };
       return { retry: false, outcome: { kind: 'failed', failure, attempts: 0 } };
     }
     const status = upstream.statusCode ?? 502;
@@ -124,7 +129,7 @@ export class ForwardingBackend {
     const body = isEventStream(upstream) ? await this.passStream(attempt, upstream, res) : await this.readWhole(attempt, upstream);
     if (body.failure) {
       observe(body.failure.kind === 'timeout' ? 'timeout' : 'connection_error');
-      if (body.sent === 0 && mayRetry && !gone.aborted) return { retry: true, reason: body.failure.kind === 'timeout' ? 'timeout' : 'connection_error' };
+      if (body.sent === 0 && mayRetry && !clientGone()) return { retry: true, reason: body.failure.kind === 'timeout' ? 'timeout' : 'connection_error' };
       if (body.sent === 0) return { retry: false, outcome: { kind: 'failed', failure: body.failure, attempts: 0 } };
       // Part of a stream already reached the client: it keeps what it got; the connection ends.
       res.destroy();

@@ -301,6 +301,44 @@ describe('proxy streaming', () => {
     assert.equal(response.choices[0]!.message.content, 'partial');
   });
 
+  it('stops the upstream call when the client goes away mid-stream, and records that', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    upstream = await ScriptedUpstream.start((_call, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunkEvent({ role: 'assistant', content: 'hel' }));
+      res.on('close', upstreamClosed);
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    // node:http, not fetch: after an abort undici opens a spare connection that would hold the service's close.
+    const req = httpRequest(new URL(`${proxy.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ model: 'm', stream: true, messages: [] }));
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.on('response', resolve));
+    await new Promise((resolve) => res.once('data', resolve));
+    req.destroy();
+    await closed;
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'failure');
+    assert.equal(record!.status_code, 499);
+    assert.match(String(record!.error), /client closed the connection/);
+    assert.equal((record!.response as { choices: { message: { content: string } }[] }).choices[0]!.message.content, 'hel');
+  });
+
+  it('does not retry for a client that went away while waiting for the next attempt', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 429, { error: { message: 'later' } }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, retry: { initialDelayMs: 300, maxDelayMs: 300 } });
+    const req = httpRequest(new URL(`${proxy.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ model: 'm', messages: [] }));
+    await new Promise((r) => setTimeout(r, 100));
+    req.destroy();
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status_code, 499);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(upstream.calls.length, 1);
+  });
+
   it('passes an error answer to a stream request through as it is', async () => {
     upstream = await ScriptedUpstream.start((_call, res) => json(res, 400, { error: { message: 'no streams today' } }));
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
