@@ -2,6 +2,7 @@
 // The demo is TypeScript run through tsx, against the compiled package in dist/.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,4 +12,6 @@ if (!existsSync(`${root}dist/sandbox/index.js`) || !existsSync(`${root}dist/cli/
 }
 const runtime = fileURLToPath(new URL('./runtime.ts', import.meta.url));
 const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), runtime], { stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// The runtime cleans up on a signal; stay alive until it has, and pass on a signal sent to us alone.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));

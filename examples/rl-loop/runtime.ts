@@ -43,6 +43,16 @@ const service = new ModelService(sandbox, {
   loggingPath: `${sandbox.workDir}/logs`,
 });
 
+// Ctrl-C: kill the command in flight so the session unwinds through `finally` below and
+// leaves no service, agent or temporary directory behind.
+const interrupted = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupted.abort(signal);
+    sandbox.killRunning();
+  });
+}
+
 let exitCode = 1;
 let agentPid: number | undefined;
 try {
@@ -63,6 +73,7 @@ try {
   let index = 0;
   let response: string | undefined;
   for (let turn = 1; ; turn++) {
+    interrupted.signal.throwIfAborted();
     const turnStarted = Date.now();
     const output = await service.antiCallLlm(index, response, { callTimeout: 30 });
     const call = `turn ${turn} · antiCallLlm(index ${index}${response ? ', reply' : ''})`;
@@ -84,10 +95,14 @@ try {
   for (const line of agentLog.trimEnd().split('\n')) say(`  ${line}`);
   exitCode = /^agent: final answer: /m.test(agentLog) ? 0 : 1;
   if (exitCode !== 0) say('rl-loop: the agent did not reach its final answer (see its log above)');
+} catch (error) {
+  if (!interrupted.signal.aborted) throw error;
+  say(`rl-loop: interrupted by ${String(interrupted.signal.reason)}; stopping the service and removing the sandbox`);
+  exitCode = 130;
 } finally {
   // On a failure the agent may still be waiting for a reply; on success it is already gone.
   if (agentPid) await sandbox.run(`kill ${agentPid} 2>/dev/null`, { timeoutMs: 5000 });
-  if (service.isStarted) await service.stop();
+  await service.stop();
   await sandbox.close();
 }
 say(`rl-loop: service stopped, sandbox removed; ${elapsed()} in all`);

@@ -132,10 +132,14 @@ export class LocalSandbox implements Sandbox {
     else await writeFile(target, source.content, { mode: 0o600 });
   }
 
+  /** Kills every command still running, with its whole process group (for a signal handler, say); their `run` calls resolve as killed. */
+  killRunning(): void {
+    for (const pid of this.runningGroups) killGroup(pid);
+  }
+
   /** Kills commands still running and removes the work directory when this sandbox created it. */
   async close(): Promise<void> {
-    for (const pid of this.runningGroups) killGroup(pid);
-    this.runningGroups.clear();
+    this.killRunning();
     if (this.ownsWorkDir) await rm(this.workDir, { recursive: true, force: true });
   }
 }

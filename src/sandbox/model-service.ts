@@ -40,6 +40,8 @@ export class ModelService {
   private readonly logger: ModelServiceLogger;
   private installed = false;
   private started = false;
+  /** A start that failed half-way (killed, health timeout) can leave a service running: stop() must still stop it. */
+  private startAttempted = false;
 
   /** Applies the defaults to `config`; throws ConfigError naming the field that is wrong. */
   constructor(sandbox: Sandbox, config: Partial<ModelServiceConfig> = {}, options: { logger?: ModelServiceLogger } = {}) {
@@ -78,18 +80,23 @@ export class ModelService {
       this.config.stopCmd,
       renderCommand(this.config.startCmd, { type: this.config.type }),
     ].join(' && ');
+    this.startAttempted = true;
     await this.runChecked('starting the model service', command, this.config.commandTimeout);
     this.started = true;
   }
 
-  /** Stops the service; when it was not started here, only warns. Throws SandboxCommandError when the stop command fails. */
+  /**
+   * Stops the service after any start() (a failed one included); when start() was never called, only warns.
+   * @throws SandboxCommandError when the stop command fails.
+   */
   async stop(): Promise<void> {
-    if (!this.started) {
-      this.logger.warn('rock-model-service: stop() skipped: the model service was not started by this ModelService');
+    if (!this.startAttempted) {
+      this.logger.warn('rock-model-service: stop() skipped: start() was never called on this ModelService');
       return;
     }
-    await this.runChecked('stopping the model service', this.config.stopCmd, this.config.commandTimeout);
     this.started = false;
+    await this.runChecked('stopping the model service', this.config.stopCmd, this.config.commandTimeout);
+    this.startAttempted = false;
   }
 
   /**

@@ -76,7 +76,19 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
     await service.stop();
     assert.equal(sandbox.commands.length, 0);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /not started/);
+    assert.match(warnings[0]!, /start\(\) was never called/);
+  });
+
+  it('still stops after a start that failed half-way, which can leave a service behind', async () => {
+    const halfStarted = new ModelService(sandbox, { ...RECORDING, startCmd: 'echo "start ${type}" >> calls.txt; exit 1' });
+    await halfStarted.install();
+    await assert.rejects(halfStarted.start(), SandboxCommandError);
+    assert.equal(halfStarted.isStarted, false);
+    await assert.rejects(halfStarted.antiCallLlm(0), stateError);
+    await halfStarted.stop();
+    assert.deepEqual(calls(), ['install', 'stop', 'start local', 'stop']);
+    await halfStarted.stop();
+    assert.equal(calls().length, 4, 'a second stop ran the command again');
   });
 
   it('exports the logging variables and runs stop before start', async () => {
