@@ -68,6 +68,8 @@ describe('ModelService through LocalSandbox and the rock CLI', function () {
     await service.start();
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(health.status, 200);
+    assert.ok(existsSync(join(sandbox.workDir, 'logs', 'model_service.log')), 'the service did not log to loggingPath/loggingFileName');
+    assert.ok(existsSync(join(sandbox.workDir, 'data', 'logs', 'LLMService.log')), "the service did not use the sandbox's data dir");
 
     await sandbox.upload({ content: AGENT }, 'agent.mjs');
     const launch = await sandbox.run(`nohup ${shellQuote(process.execPath)} agent.mjs > agent.log 2>&1 & echo $!`, {
