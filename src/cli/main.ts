@@ -1,97 +1,18 @@
 /**
- * The `rock` / `rock-model-service` program (SPEC section 6). Every command's module is
- * imported only when that command runs: `anti-call-llm` starts once per turn in every
- * sandbox, so it must not pay for the HTTP server, YAML, zod or proxy code.
+ * Entry of the `rock` / `rock-model-service` program (SPEC section 6). `anti-call-llm` starts
+ * once per turn in every sandbox, so a well-formed call of it is read with node's own
+ * parseArgs and runs without loading commander (about 10 ms of a 50 ms start here, and more
+ * on a loaded machine). Anything else, and any anti-call whose flags the quick reading does not
+ * accept exactly, goes to the commander program, which owns usage, help and error messages.
  */
 import { basename } from 'node:path';
-import { Command, CommanderError } from 'commander';
-import { EXIT_BAD_INPUT, EXIT_OK, errorLine, exitStatusFor } from './exit-status.js';
+import { parseArgs } from 'node:util';
+import type { CommanderError } from 'commander';
+import type { AntiCallOptions } from './commands/anti-call-llm.js';
+import { EXIT_BAD_INPUT, EXIT_OK } from './exit-status.js';
+import { runCommand } from './run-command.js';
 
 const SUBCOMMANDS = new Set(['start', 'stop', 'watch-agent', 'anti-call-llm', 'status']);
-
-/** Runs one command; an error becomes one stderr line and an exit status (the process ends on its own, so stdout is never cut). */
-async function run(command: string, action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    process.stderr.write(`${errorLine(`rock model-service ${command}`, err)}\n`);
-    process.exitCode = exitStatusFor(err);
-  }
-}
-
-function buildProgram(args: readonly string[]): Command {
-  const program = new Command('rock').description('ROCK model service: an OpenAI-compatible endpoint answered through a log file').exitOverride();
-  const group = program.command('model-service').description('start, stop and drive the model service').exitOverride();
-
-  group
-    .command('start')
-    .description('start the model service (in the background unless --foreground)')
-    .option('--type <type>', 'local or proxy (default local)')
-    .option('--config-file <file>', 'YAML config file (snake_case keys); flags override it')
-    .option('--host <host>', 'address to listen on (default 0.0.0.0)')
-    .option('--port <port>', 'port to listen on (default 8080)')
-    .option('--proxy-base-url <url>', 'proxy mode: upstream base URL')
-    .option('--retryable-status-codes <codes>', 'proxy mode: comma-separated statuses to retry (default 429,500)')
-    .option('--request-timeout <seconds>', 'local mode: how long a request waits for its response; proxy mode: upstream timeout')
-    .option('--recording-file <file>', 'proxy mode: JSONL file recording every call')
-    .option('--replay-file <file>', 'proxy mode: answer from this recording instead of an upstream')
-    .option('--foreground', 'run in this process instead of in the background')
-    .exitOverride()
-    .action(async (options) => {
-      const { start } = await import('./commands/start.js');
-      await run('start', () => start(options, startArgs(args)));
-    });
-
-  group
-    .command('stop')
-    .description('stop the model service the pid file names')
-    .exitOverride()
-    .action(async () => {
-      const { stop } = await import('./commands/stop.js');
-      await run('stop', stop);
-    });
-
-  group
-    .command('watch-agent')
-    .description('end the session (SESSION_END) when the agent process exits')
-    .requiredOption('--pid <pid>', 'agent process id')
-    .option('--host <host>', 'service host (default: the running service, else 127.0.0.1)')
-    .option('--port <port>', 'service port (default: the running service, else 8080)')
-    .exitOverride()
-    .action(async (options) => {
-      const { watchAgent } = await import('./commands/watch-agent.js');
-      await run('watch-agent', () => watchAgent(options));
-    });
-
-  group
-    .command('anti-call-llm')
-    .description('answer LLM call N and print request N+1 (or SESSION_END)')
-    .requiredOption('--index <n>', 'index of the previous call; 0 to wait for the first request')
-    .option('--response <json>', 'the response to call N (required when N > 0)')
-    .option('--response-file <file>', 'read the response from this file (deleted after it is appended)')
-    .option('--timeout <seconds>', 'give up after this long (exit 3); default: wait without limit')
-    .exitOverride()
-    .action(async (options) => {
-      const { antiCallLlm } = await import('./commands/anti-call-llm.js');
-      await run('anti-call-llm', () => antiCallLlm(options));
-    });
-
-  group
-    .command('status')
-    .description('pid, address, health, log and scanner, one "key: value" per line')
-    .option('--json', 'print one JSON object instead')
-    .exitOverride()
-    .action(async (options) => {
-      const { status } = await import('./commands/status.js');
-      await run('status', () => status(options));
-    });
-  return program;
-}
-
-/** The flags of `start` as given (after `model-service start`), to hand to the background copy, which adds --foreground itself. */
-function startArgs(args: readonly string[]): string[] {
-  return args.slice(2).filter((arg) => arg !== '--foreground');
-}
 
 /** `rock-model-service start` means `rock model-service start`: both binaries run this program. */
 function normalisedArgs(argv: readonly string[]): string[] {
@@ -100,11 +21,37 @@ function normalisedArgs(argv: readonly string[]): string[] {
   return args;
 }
 
+/** The anti-call flags when they are plainly well-formed; undefined sends the call to commander. */
+function quickAntiCallOptions(args: readonly string[]): AntiCallOptions | undefined {
+  if (args[0] !== 'model-service' || args[1] !== 'anti-call-llm') return undefined;
+  try {
+    const { values } = parseArgs({
+      args: args.slice(2),
+      options: { index: { type: 'string' }, response: { type: 'string' }, 'response-file': { type: 'string' }, timeout: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.index === undefined) return undefined;
+    return { index: values.index, response: values.response, responseFile: values['response-file'], timeout: values.timeout };
+  } catch {
+    return undefined;
+  }
+}
+
 const args = normalisedArgs(process.argv);
-try {
-  await buildProgram(args).parseAsync(args, { from: 'user' });
-} catch (err) {
-  if (!(err instanceof CommanderError)) throw err;
-  // Commander already printed its message; help and version are not failures.
-  process.exitCode = err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.help' ? EXIT_OK : EXIT_BAD_INPUT;
+const quick = quickAntiCallOptions(args);
+if (quick !== undefined) {
+  const { antiCallLlm } = await import('./commands/anti-call-llm.js');
+  await runCommand('anti-call-llm', () => antiCallLlm(quick));
+} else {
+  const { buildProgram } = await import('./program.js');
+  try {
+    await buildProgram(args).parseAsync(args, { from: 'user' });
+  } catch (err) {
+    const { code, exitCode } = err as Partial<CommanderError>;
+    if (!code?.startsWith('commander.')) throw err;
+    // Commander already printed its message. --help and --version exit 0; everything else it
+    // refuses (unknown option, missing value, no command given) is bad usage.
+    process.exitCode = exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+  }
 }
