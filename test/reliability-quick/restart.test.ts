@@ -1,0 +1,10 @@
+import { restartAfterKill } from '../reliability/scenarios/restart.js';
+import { assertHeld } from '../reliability/support/assert-held.js';
+
+describe('reliability (quick): restart after SIGKILL', function () {
+  this.timeout(60_000);
+
+  it('a service killed mid-session restarts over its stale pid file and keeps the old log as .prev', async () => {
+    assertHeld(await restartAfterKill({ cycles: 1, watchMs: 0, runtimeAcrossRestart: false }));
+  });
+});
