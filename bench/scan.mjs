@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// Question: how fast do the scanners read the log? A generated 1 GiB log (requests of 1 KiB
+// to 1 MiB, each answered by a small response), warm page cache. Full scan in GB/s for the
+// native engine, the TypeScript engine, the C memchr ceiling (the addon's countLines) and
+// the naive reader (the whole file as one string, split('\n'): what the reference does on
+// every poll); then the incremental cost (append one line to logs of 1 MiB, 100 MiB and
+// 1 GiB, find it from the saved offset) and findLast on each, in µs (medians).
+// Needs `npx tsc -p tsconfig.json`. Usage: node bench/scan.mjs [GiB]   (default 1)
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist', 'scanner');
+if (!existsSync(join(dist, 'ts-engine.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
+const { tsEngine } = await import(join(dist, 'ts-engine.js'));
+const { loadNativeEngine } = await import(join(dist, 'load.js'));
+const { KindMask } = await import(join(dist, 'types.js'));
+const native = loadNativeEngine().engine;
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const totalBytes = Math.round(Number(process.argv[2] ?? 1) * GiB);
+const FULL_RUNS = 3;
+const INCREMENTAL_RUNS = 21;
+
+/** A deterministic generator (mulberry32), so that every run scans the same log. */
+function random(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const filler = 'The quick brown fox jumps over the lazy dog; Grüße, 你好. '.repeat(20_000).slice(0, MiB);
+const requestLine = (i, bytes) =>
+  `LLM_REQUEST_START{"model":"m","messages":[{"role":"user","content":"${filler.slice(0, bytes)}"}]}LLM_REQUEST_END{"timestamp": 1732500000000, "index": ${i}}\n`;
+const responseLine = (i) =>
+  `LLM_RESPONSE_START{"choices":[{"index":0,"message":{"role":"assistant","content":"ok ${i}"},"finish_reason":"stop"}]}LLM_RESPONSE_END{"timestamp": 1732500000001, "index": ${i}}\n`;
+
+/** Writes a log of about `bytes` bytes: request sizes log-uniform from 1 KiB to 1 MiB. Returns the next index. */
+function writeLog(path, bytes) {
+  const rand = random(42);
+  const fd = openSync(path, 'w');
+  let written = 0;
+  let i = 1;
+  while (written < bytes) {
+    const size = Math.round(1024 * 2 ** (rand() * 10));
+    const chunk = Buffer.from(requestLine(i, Math.min(size, bytes - written)) + responseLine(i));
+    writeSync(fd, chunk);
+    written += chunk.length;
+    i++;
+  }
+  closeSync(fd);
+  return i;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const now = () => process.hrtime.bigint();
+const seconds = (t0) => Number(now() - t0) / 1e9;
+
+/** Scans the whole file batch after batch; returns [seconds, lines]. */
+function fullScan(engine, fd) {
+  const t0 = now();
+  let offset = 0;
+  let lines = 0;
+  for (;;) {
+    const r = engine.scan(fd, offset);
+    lines += r.count;
+    if (r.nextOffset === offset) break;
+    offset = r.nextOffset;
+  }
+  return [seconds(t0), lines];
+}
+
+/** The reference's way: the file as one string, split into lines, each classified. Throws past ~512 MiB. */
+function naiveScan(path, limitBytes) {
+  const t0 = now();
+  let text;
+  if (limitBytes === undefined) {
+    text = readFileSync(path, 'utf8');
+  } else {
+    const fd = openSync(path, 'r');
+    const buf = Buffer.allocUnsafe(limitBytes);
+    const got = readSync(fd, buf, 0, limitBytes, 0);
+    closeSync(fd);
+    text = buf.toString('utf8', 0, buf.lastIndexOf(10, got - 1) + 1);
+  }
+  let requests = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('LLM_REQUEST_START') && line.lastIndexOf('LLM_REQUEST_END') > 0) requests++;
+  }
+  return [seconds(t0), Buffer.byteLength(text), requests];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'rms-bench-scan-'));
+const rows = [];
+const engines = [['native', native], ['TypeScript', tsEngine]].filter(([, e]) => e);
+try {
+  const big = join(dir, 'big.log');
+  const sizes = [
+    ['1 MiB', join(dir, 'small.log'), MiB],
+    ['100 MiB', join(dir, 'medium.log'), 100 * MiB],
+    [`${(totalBytes / GiB).toFixed(totalBytes % GiB ? 2 : 0)} GiB`, big, totalBytes],
+  ];
+  const nextIndex = new Map(sizes.map(([, path, bytes]) => [path, writeLog(path, bytes)]));
+  const fd = openSync(big, 'r');
+  const size = fstatSync(fd).size;
+  readFileSync(big).length; // warm the page cache
+  const gbps = (s) => (size / s / 1e9).toFixed(2);
+
+  rows.push('| full scan of the log | GB/s | notes |', '| --- | ---: | --- |');
+  let lines = 0;
+  for (const [name, engine] of engines) {
+    const runs = Array.from({ length: FULL_RUNS }, () => fullScan(engine, fd));
+    lines = runs[0][1];
+    rows.push(`| ${name} engine | ${gbps(median(runs.map((r) => r[0])))} | ${lines} lines, median of ${FULL_RUNS} |`);
+  }
+  if (native) {
+    const t = median(Array.from({ length: FULL_RUNS }, () => { const t0 = now(); native.countLines(fd); return seconds(t0); }));
+    rows.push(`| C memchr ceiling (addon countLines) | ${gbps(t)} | newlines only, no classification |`);
+  }
+  try {
+    naiveScan(big);
+    rows.push('| naive: whole file as one string + split | ? | unexpectedly fit in one string |');
+  } catch (err) {
+    rows.push(`| naive: whole file as one string + split | fails | ${err.code ?? err.message}: a string cannot exceed ~512 MiB |`);
+  }
+  const prefix = Math.min(256 * MiB, size);
+  const naive = median(Array.from({ length: FULL_RUNS }, () => naiveScan(big, prefix)[0]));
+  rows.push(`| naive on a ${prefix / MiB} MiB prefix (readSync + toString + split) | ${(prefix / naive / 1e9).toFixed(2)} | what each poll costs the reference, per byte of log |`);
+  closeSync(fd);
+
+  rows.push('', '| incremental: append 1 line, scan from the saved offset | ' + sizes.map(([label]) => label).join(' | ') + ' |', '| --- |' + ' ---: |'.repeat(sizes.length));
+  const findRows = [];
+  for (const [name, engine] of engines) {
+    const scanCells = [];
+    const findCells = [];
+    for (const [, path] of sizes) {
+      const append = openSync(path, 'a');
+      const read = openSync(path, 'r');
+      let offset = 0;
+      for (let r = engine.scan(read, 0); ; r = engine.scan(read, offset)) {
+        if (r.nextOffset === offset) break;
+        offset = r.nextOffset;
+      }
+      const times = [];
+      const finds = [];
+      let index = nextIndex.get(path);
+      for (let run = 0; run < INCREMENTAL_RUNS; run++) {
+        writeSync(append, requestLine(index++, 1024));
+        const t0 = now();
+        const r = engine.scan(read, offset);
+        times.push(seconds(t0) * 1e6);
+        if (r.count !== 1) throw new Error(`expected the appended line, got ${r.count} lines`);
+        offset = r.nextOffset;
+        const t1 = now();
+        const last = engine.findLast(read, KindMask.Request | KindMask.SessionEnd);
+        const latestResponse = engine.findLast(read, KindMask.Response);
+        finds.push(seconds(t1) * 1e6);
+        if (last?.index !== index - 1 || !latestResponse) throw new Error('findLast missed the latest lines');
+      }
+      nextIndex.set(path, index);
+      closeSync(append);
+      closeSync(read);
+      scanCells.push(median(times).toFixed(1));
+      findCells.push(median(finds).toFixed(1));
+    }
+    rows.push(`| ${name} engine, µs | ${scanCells.join(' | ')} |`);
+    findRows.push(`| ${name} engine, µs | ${findCells.join(' | ')} |`);
+  }
+  rows.push('', '| findLast: latest request-or-session-end + latest response | ' + sizes.map(([label]) => label).join(' | ') + ' |', '| --- |' + ' ---: |'.repeat(sizes.length), ...findRows);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const cpu = cpus();
+console.log(`### bench/scan: log scanning, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`Node ${process.version}, ${cpu[0]?.model.trim()} x${cpu.length}, warm page cache, medians (${FULL_RUNS} full scans, ${INCREMENTAL_RUNS} incremental runs)${native ? '' : '; native engine not available'}.\n`);
+console.log(rows.join('\n'));
