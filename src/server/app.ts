@@ -9,8 +9,12 @@ import type { ServiceMetrics } from './metrics.js';
 
 const HEALTHY = '{"status":"healthy"}';
 
-/** Returns a fastify app with the shared routes and hooks registered; not yet listening. */
-export function createApp(config: ServiceConfig, metrics: ServiceMetrics): FastifyInstance {
+/**
+ * Returns a fastify app with the shared routes and hooks registered; not yet listening.
+ * `isClosing` tells when the service stops: answers sent then close their connection, so
+ * that a keep-alive client cannot hold the server open after its last answer.
+ */
+export function createApp(config: ServiceConfig, metrics: ServiceMetrics, isClosing: () => boolean): FastifyInstance {
   const app = Fastify({
     logger: config.serviceLogFile
       ? { level: config.logLevel, file: config.serviceLogFile }
@@ -49,6 +53,11 @@ export function createApp(config: ServiceConfig, metrics: ServiceMetrics): Fasti
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
+  });
+
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (isClosing()) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.get('/health', (_request, reply) => reply.type('application/json').send(HEALTHY));

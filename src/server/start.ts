@@ -31,6 +31,8 @@ export interface RunningServer {
   close(reason?: string): Promise<void>;
 }
 
+const CLOSE_GRACE_MS = 5000;
+
 interface ModeHandle {
   /** Called first on close: refuse and fail whatever waits. */
   stop(): void;
@@ -46,15 +48,17 @@ interface ModeHandle {
 export async function startServer(input: ServiceConfigInput | ServiceConfig = {}): Promise<RunningServer> {
   const config = resolveServiceConfig(input);
   const scannerKind = getScanEngine().kind;
+  let closingFlag = false;
+  const isClosing = (): boolean => closingFlag;
   let handle: ModeHandle | undefined;
   let app: FastifyInstance | undefined;
   try {
     if (config.type === 'local') {
-      const local = startLocal(config, scannerKind);
+      const local = startLocal(config, scannerKind, isClosing);
       app = local.app;
       handle = local.handle;
     } else {
-      const proxy = await startProxy(config, scannerKind);
+      const proxy = await startProxy(config, scannerKind, isClosing);
       app = proxy.app;
       handle = proxy.handle;
     }
@@ -80,8 +84,15 @@ export async function startServer(input: ServiceConfigInput | ServiceConfig = {}
     close(reason) {
       closing ??= (async () => {
         app.log.info({ reason: reason ?? 'close() called' }, 'model service stopping');
+        closingFlag = true;
         handle.stop();
-        await app.close();
+        // Answers already under way get a grace period; then every connection is cut.
+        const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+        }
         await handle.release();
       })();
       return closing;
@@ -90,7 +101,7 @@ export async function startServer(input: ServiceConfigInput | ServiceConfig = {}
   return running;
 }
 
-function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts'): { app: FastifyInstance; handle: ModeHandle } {
+function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', isClosing: () => boolean): { app: FastifyInstance; handle: ModeHandle } {
   const sessionLog = SessionLog.start(config.dataDir, config.logFile);
   const follower = new LogFollower(config.logFile, { pollIntervalMs: config.pollIntervalMs });
   const router = new ResponseRouter(follower);
@@ -98,7 +109,7 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts'): { app:
     pendingWaiters: () => router.pending,
     logBytesScanned: () => follower.bytesScanned,
   });
-  const app = createApp(config, metrics);
+  const app = createApp(config, metrics, isClosing);
   const log = app.log;
   follower.onError((err) => log.warn({ err }, 'scanning the log failed; retrying on the next change'));
   follower.onReset((reason) => {
@@ -116,20 +127,18 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts'): { app:
     }
     router.endSession();
   });
-  let stopping = false;
   registerLocalRoutes(app, {
     sessionLog,
     router,
     trajectory,
     agents,
     requestTimeoutMs: config.requestTimeoutMs,
-    isStopping: () => stopping,
+    isStopping: isClosing,
   });
   return {
     app,
     handle: {
       stop() {
-        stopping = true;
         agents.close();
         router.close();
       },
@@ -142,11 +151,15 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts'): { app:
   };
 }
 
-async function startProxy(config: ServiceConfig, scannerKind: 'native' | 'ts'): Promise<{ app: FastifyInstance; handle: ModeHandle }> {
+async function startProxy(
+  config: ServiceConfig,
+  scannerKind: 'native' | 'ts',
+  isClosing: () => boolean,
+): Promise<{ app: FastifyInstance; handle: ModeHandle }> {
   mkdirSync(config.dataDir, { recursive: true });
   const { registerProxyRoutes } = await import('../proxy/index.js');
   const metrics = createServiceMetrics('proxy', scannerKind, null);
-  const app = createApp(config, metrics);
+  const app = createApp(config, metrics, isClosing);
   const proxy = await registerProxyRoutes(app, config, { registry: metrics.registry, log: app.log });
   return {
     app,
