@@ -40,7 +40,7 @@ export class LocalSandbox implements Sandbox {
   /** Creates the work directory (when not given) and the `rock` shim; throws when the directory cannot be made. */
   constructor(options: LocalSandboxOptions = {}) {
     this.ownsWorkDir = options.workDir === undefined;
-    this.workDir = options.workDir ? resolve(options.workDir) : mkdtempSync(join(tmpdir(), 'rock-sandbox-'));
+    this.workDir = this.ownsWorkDir ? mkdtempSync(join(tmpdir(), 'rock-sandbox-')) : resolve(options.workDir!);
     mkdirSync(this.workDir, { recursive: true });
     const binDir = join(this.workDir, '.local-sandbox', 'bin');
     mkdirSync(binDir, { recursive: true });
