@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PID_FILE } from '../config/defaults.js';
-import { isProcessRunning } from './process-state.js';
+import { isProcessRunning, looksLikeModelService } from './process-state.js';
 
 export interface ServiceRecord {
   pid: number;
@@ -37,10 +37,10 @@ export function readPid(pidFile: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Returns the pid of the running service the pid file names, or undefined (no file, stale pid, zombie). */
+/** Returns the pid of the running service the pid file names, or undefined (no file, stale pid, zombie, a reused pid). */
 export function runningPid(pidFile: string): number | undefined {
   const pid = readPid(pidFile);
-  return pid !== undefined && isProcessRunning(pid) ? pid : undefined;
+  return pid !== undefined && isProcessRunning(pid) && looksLikeModelService(pid) ? pid : undefined;
 }
 
 /** Writes the pid file (and its directory). */

@@ -145,6 +145,23 @@ describe('rock model-service start, stop, status, watch-agent', function () {
       }
     });
 
+    it('treats a pid file that names an unrelated live process (a reused pid) as stale and never signals it', async () => {
+      const other = sleeper();
+      try {
+        mkdirSync(join(ws.dir, 'data', 'cli', 'model'), { recursive: true });
+        writeFileSync(ws.pidFile, `${other.pid}\n`);
+        assert.match((await ws.rock(['status'])).stdout, /^status: not running$/m);
+        const stopped = await ws.rock(['stop']);
+        assert.equal(stopped.code, 0, stopped.stderr);
+        assert.match(stopped.stdout, /not running/);
+        assert.equal(existsSync(ws.pidFile), false);
+        assert.equal(other.exitCode, null);
+        assert.equal(other.signalCode, null);
+      } finally {
+        other.kill();
+      }
+    });
+
     it('a start that cannot listen fails with the service output and leaves no pid file', async () => {
       const busy = await new Promise<import('node:net').Server>((resolve) => {
         import('node:net').then(({ createServer }) => {

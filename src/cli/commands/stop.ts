@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { STOP_GRACE_MS } from '../../config/defaults.js';
 import { ModelServiceError } from '../../errors.js';
 import { isProcessRunning } from '../process-state.js';
-import { pidFilePath, readPid, removeServiceFiles } from '../service-files.js';
+import { pidFilePath, readPid, removeServiceFiles, runningPid } from '../service-files.js';
 import { writeStdoutSync } from '../write-stdout.js';
 
 const EXIT_POLL_MS = 50;
@@ -15,9 +15,10 @@ const KILL_WAIT_MS = 5000;
  */
 export async function stop(): Promise<void> {
   const pidFile = pidFilePath();
-  const pid = readPid(pidFile);
-  if (pid === undefined || !isProcessRunning(pid)) {
-    if (pid !== undefined) removeServiceFiles(pidFile, pid);
+  const pid = runningPid(pidFile);
+  if (pid === undefined) {
+    const stale = readPid(pidFile);
+    if (stale !== undefined) removeServiceFiles(pidFile, stale);
     writeStdoutSync('model service is not running\n');
     return;
   }
