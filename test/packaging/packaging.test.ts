@@ -48,7 +48,7 @@ function libraryScanner(dir: string): string {
 
 /** The `scanner:` line of the installed CLI's `rock model-service status`. */
 function statusScanner(dir: string): string {
-  const env = { ...process.env, ROCK_MODEL_SERVICE_DATA_DIR: join(dir, 'data') };
+  const env: NodeJS.ProcessEnv = { ...process.env, ROCK_MODEL_SERVICE_DATA_DIR: join(dir, 'data') };
   delete env.ROCK_MS_SCANNER;
   const out = run(join(dir, 'node_modules', '.bin', 'rock'), ['model-service', 'status'], { cwd: dir, env });
   return out.split('\n').find((line) => /^scanner:/i.test(line)) ?? `no scanner line in:\n${out}`;
