@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, write, close } from 'node:fs';
+import { close, mkdirSync, openSync, writev } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** One line of the recording (SPEC section 7), with `status_code`: what the client was answered. */
@@ -32,12 +32,16 @@ export class RawJson {
 }
 
 /**
- * Appends one JSONL line per call. The file is opened with O_APPEND and each line is one
- * write(2), so lines from concurrent calls (or processes) never interleave.
+ * Appends one JSONL line per call. The file is opened with O_APPEND; while one write(2) is
+ * under way, the lines of calls that finish meanwhile queue up and go out together in the
+ * next single writev(2). Every write holds whole lines only, so lines never interleave or
+ * tear, and under load the file system sees one call per batch instead of one per line
+ * (a 10 KB append costs about 23 µs of system time here, more than the rest of a call).
  */
 export class CallRecorder {
   private fd: number | undefined;
-  private inFlight = 0;
+  private queued: Buffer[] = [];
+  private writing = false;
   private drained: (() => void) | undefined;
 
   /** @throws the open error when the file or its directory cannot be created. */
@@ -53,18 +57,31 @@ export class CallRecorder {
   append(record: CallRecord): void {
     if (this.fd === undefined) return;
     const fields = Object.entries(record).map(([key, value]) => `"${key}":${value instanceof RawJson ? value.text : JSON.stringify(value ?? null)}`);
-    const line = Buffer.from(`{${fields.join(',')}}\n`);
-    this.inFlight++;
-    write(this.fd, line, 0, line.length, null, (err, written) => {
+    this.queued.push(Buffer.from(`{${fields.join(',')}}\n`));
+    if (!this.writing) this.writeQueued();
+  }
+
+  private writeQueued(): void {
+    const fd = this.fd;
+    const batch = this.queued;
+    if (fd === undefined || batch.length === 0) {
+      this.writing = false;
+      this.drained?.();
+      return;
+    }
+    this.queued = [];
+    this.writing = true;
+    const size = batch.reduce((n, b) => n + b.length, 0);
+    writev(fd, batch, (err, written) => {
       if (err) this.onError(err);
-      else if (written !== line.length) this.onError(new Error(`short write to ${this.file}: ${written} of ${line.length} bytes (disk full?)`));
-      if (--this.inFlight === 0) this.drained?.();
+      else if (written !== size) this.onError(new Error(`short write to ${this.file}: ${written} of ${size} bytes (disk full?)`));
+      this.writeQueued();
     });
   }
 
   /** Waits for queued lines, then closes the file. */
   async close(): Promise<void> {
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    if (this.writing) await new Promise<void>((resolve) => (this.drained = resolve));
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
