@@ -108,10 +108,11 @@ try {
   // package and runs nothing on a user's machine (no prepare/install: the binary arrives built).
   const mainDir = join(stage, 'main');
   mkdirSync(mainDir);
+  // Like npm pack itself, a `files` entry that does not exist is left out (dist/ is built above).
   for (const entry of pkg.files.filter((f) => !f.startsWith('!'))) {
     const from = join(root, entry);
-    if (!existsSync(from)) fail(`${entry} (listed in package.json files) is missing: run \`npm run build\``);
-    cpSync(from, join(mainDir, entry), { recursive: true });
+    if (existsSync(from)) cpSync(from, join(mainDir, entry), { recursive: true });
+    else console.warn(`npm run package: ${entry} (in package.json files) does not exist; packing without it`);
   }
   const shipped = { ...pkg };
   delete shipped.scripts;
