@@ -94,8 +94,9 @@ const cases: Case[] = [
     name: 'meta that is not JSON, not an object, or has no index makes the line malformed',
     log:
       `${Q}{}${QE}{"index": 1\n${Q}{}${QE}[1]\n${Q}{}${QE}"index"\n${Q}{}${QE}null\n${Q}{}${QE}{}\n` +
-      `${Q}{}${QE}\n${Q}{}${QE}{"index":1}x\n${Q}{}${QE}{"a": {"index": 1}}\n${Q}{}${QE}{'index': 1}\n`,
-    records: Array.from({ length: 9 }, () => bad('request', '{}')),
+      `${Q}{}${QE}\n${Q}{}${QE}{"index":1}x\n${Q}{}${QE}{"a": {"index": 1}}\n${Q}{}${QE}{'index': 1}\n` +
+      `${Q}{}${QE}{"index": 01}\n${Q}{}${QE}{"timestamp": 00, "index": 1}\n${Q}{}${QE}{"index": -}\n${Q}{}${QE}{"timestamp": 1 "index": 1}\n`,
+    records: Array.from({ length: 13 }, () => bad('request', '{}')),
   },
   {
     name: 'an index that is not an integer number within 2^53-1 makes the line malformed',
@@ -109,8 +110,9 @@ const cases: Case[] = [
     name: 'integer-valued indexes in any JSON spelling are accepted, -0 as 0',
     log:
       `${R}{}${RE}{"index": 9007199254740991}\n${R}{}${RE}{"index": -9007199254740991}\n${R}{}${RE}{"index": 1.0}\n` +
-      `${R}{}${RE}{"index": 1e2}\n${R}{}${RE}{"index": -0}\n${R}{}${RE} \t{"index" : 7 }\t \n${R}{}${RE}{"timestamp": 1, "x": {"index": "no"}, "index": 8}\n`,
-    records: [res(9007199254740991, '{}'), res(-9007199254740991, '{}'), res(1, '{}'), res(100, '{}'), res(0, '{}'), res(7, '{}'), res(8, '{}')],
+      `${R}{}${RE}{"index": 1e2}\n${R}{}${RE}{"index": -0}\n${R}{}${RE} \t{"index" : 7 }\t \n${R}{}${RE}{"timestamp": 1, "x": {"index": "no"}, "index": 8}\n` +
+      `${R}{}${RE}{"timestamp":-5,"index":999999999999999}\n${R}{}${RE}{ "timestamp" :0 ,  "index":  -12 }\n`,
+    records: [res(9007199254740991, '{}'), res(-9007199254740991, '{}'), res(1, '{}'), res(100, '{}'), res(0, '{}'), res(7, '{}'), res(8, '{}'), res(999999999999999, '{}'), res(-12, '{}')],
   },
   {
     name: 'a duplicate index key counts the last one, as JSON.parse does',

@@ -35,6 +35,13 @@ const lineText = fc
 const meta = fc.oneof(
   fc.integer({ min: -3, max: 1_000_000 }).map((i) => `{"timestamp": 1732500000000, "index": ${i}}`),
   fc.integer().map((i) => `{"index":${i}}`),
+  fc
+    .tuple(
+      fc.constantFrom('', ' ', '  ', '\t'),
+      fc.constantFrom('0', '00', '-0', '1732500000000', '-7', '1.5'),
+      fc.constantFrom('0', '00', '01', '-0', '-', '12', '-3', '123456789012345', '1234567890123456', '1.0', '1e1', '"1"'),
+    )
+    .map(([sp, ts, index]) => `{${sp}"timestamp"${sp}:${sp}${ts}${sp},${sp}"index":${sp}${index}${sp}}`),
   fc.constantFrom(
     '{"index": 1.5}', '{"index": "3"}', '{}', '', '[1]', 'null', '{"index": 2', ' {"index": 4} \t', '{"index": 1e1}',
     '{"index": 9007199254740993}', '{"index": -0}', '{"index": 5, "index": 6}', `{"index": 7, "x": "${QE}"}`,
