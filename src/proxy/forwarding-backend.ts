@@ -44,13 +44,13 @@ export class ForwardingBackend {
     const startedAt = new Date();
     const chat = readChatRequest(request.body);
     if ('error' in chat) {
-      sendOpenAiError(res, 400, chat.error, 'invalid_request_error', 'RMS_INVALID_JSON');
+      sendOpenAiError(res, 400, chat.error, 'RMS_INVALID_JSON');
       return;
     }
     const base = upstreamBase(this.config, chat.model);
     if (base === undefined) {
       const message = `no upstream for model ${JSON.stringify(chat.model ?? null)}: set proxy_base_url, proxy_rules["${chat.model ?? ''}"] or proxy_rules.default`;
-      sendOpenAiError(res, 400, message, 'invalid_request_error', 'RMS_CONFIG');
+      sendOpenAiError(res, 400, message, 'RMS_CONFIG');
       return;
     }
     const outcome = await this.forward(chatCompletionsUrl(base), chat, request, res);
@@ -213,7 +213,7 @@ export class ForwardingBackend {
         const timedOut = outcome.failure.kind === 'timeout';
         statusCode = timedOut ? 504 : 502;
         error = `${outcome.failure.message}; gave up after ${outcome.attempts} attempt(s)`;
-        sendOpenAiError(res, statusCode, error, timedOut ? 'timeout_error' : 'upstream_error', timedOut ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM');
+        sendOpenAiError(res, statusCode, error, timedOut ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM');
         break;
       }
       case 'client-gone':

@@ -25,14 +25,14 @@ export class ReplayBackend {
     const res = reply.raw;
     const chat = readChatRequest(request.body);
     if ('error' in chat) {
-      sendOpenAiError(res, 400, chat.error, 'invalid_request_error', 'RMS_INVALID_JSON');
+      sendOpenAiError(res, 400, chat.error, 'RMS_INVALID_JSON');
       return;
     }
     const entry = this.cursor.next();
     if (entry === undefined) {
       this.metrics.replayed.inc({ result: 'exhausted' });
       const message = `the replay file ${this.cursor.file} is exhausted: all ${this.cursor.size} recorded calls were served`;
-      sendOpenAiError(res, 404, message, 'not_found_error', 'RMS_REPLAY_EXHAUSTED');
+      sendOpenAiError(res, 404, message, 'RMS_REPLAY_EXHAUSTED');
       return;
     }
     this.metrics.replayed.inc({ result: 'served' });
@@ -41,8 +41,7 @@ export class ReplayBackend {
     }
     const ok = entry.statusCode >= 200 && entry.statusCode < 300;
     if (!ok && entry.response === null) {
-      const type = entry.statusCode === 504 ? 'timeout_error' : 'upstream_error';
-      sendOpenAiError(res, entry.statusCode, entry.error ?? `recorded failure (line ${entry.line})`, type, 'RMS_UPSTREAM');
+      sendOpenAiError(res, entry.statusCode, entry.error ?? `recorded failure (line ${entry.line})`, entry.statusCode === 504 ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM');
       return;
     }
     if (ok && chat.stream && isObject(entry.response)) {
