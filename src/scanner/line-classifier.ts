@@ -30,7 +30,7 @@ const S = 0x53;
 function startsWith(buf: Buffer, s: number, e: number, marker: Buffer): boolean {
   const n = marker.length;
   if (e - s < n) return false;
-  for (let k = 1; k < n; k++) if (buf[s + k] !== marker[k]) return false;
+  for (let k = 0; k < n; k++) if (buf[s + k] !== marker[k]) return false;
   return true;
 }
 
