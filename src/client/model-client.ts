@@ -6,13 +6,15 @@ import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirFromEnv } from '../config/defaults.js';
 import { AbortedError, InvalidArgumentError, IndexRegressionError, ModelServiceError, UsageError } from '../errors.js';
-import { appendLine, compactJson, encodeResponseLine, openAppendFd } from '../protocol/index.js';
+import { appendLine, compactJson, decodeUtf8, encodeResponseLine, openAppendFd } from '../protocol/index.js';
 import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';
 import { openScanner, type LogScanner } from '../scanner/index.js';
 import { KindMask, RecordKind, type LogRecord } from '../scanner/types.js';
 import type { RequestWaiters, WaitOptions } from './request-waiters.js';
 
 export type { WaitOptions } from './request-waiters.js';
+
+const SESSION_END_BYTES = Buffer.from(SESSION_END, 'utf8');
 
 export interface ModelClientOptions {
   /** Default `$ROCK_MODEL_SERVICE_DATA_DIR`, else `/data/logs`. */
@@ -89,19 +91,29 @@ export class ModelClient {
    * backwards from the latest one.
    * @returns the request JSON as stored, or `SESSION_END` when the latest request-or-session-end
    *   line is a session end (also when one arrives while waiting).
-   * @throws InvalidArgumentError, TimeoutError, AbortedError, ModelServiceError RMS_ERROR when a
-   *   later request exists but request `index` is missing from the log.
+   * @throws InvalidArgumentError, InvalidUtf8Error, TimeoutError, AbortedError, ModelServiceError
+   *   RMS_ERROR when a later request exists but request `index` is missing from the log.
    */
   async popRequest(index: number, options: WaitOptions = {}): Promise<string> {
+    return decodeUtf8(await this.popRequestBytes(index, options));
+  }
+
+  /**
+   * popRequest without decoding: the stored bytes, for callers that pass them on as they are
+   * (the CLI prints megabytes of request per turn).
+   * @returns the request JSON's bytes as stored, or the bytes of `SESSION_END`.
+   * @throws as popRequest, except InvalidUtf8Error.
+   */
+  async popRequestBytes(index: number, options: WaitOptions = {}): Promise<Buffer> {
     checkIndex(index);
     if (index === 0) throw new InvalidArgumentError('request indexes start at 1');
     if (this.closed) throw new ModelServiceError('RMS_SCANNER_CLOSED', 'this ModelClient is closed; create a new one');
     const scanner = this.openScanner();
     const latest = scanner.findLast(KindMask.Request | KindMask.SessionEnd);
     if (latest !== null) {
-      if (latest.kind === RecordKind.SessionEnd) return SESSION_END;
-      if (latest.index === index) return scanner.readPayloadText(latest);
-      if (latest.index > index) return scanner.readPayloadText(this.findRequestBefore(scanner, latest, index));
+      if (latest.kind === RecordKind.SessionEnd) return SESSION_END_BYTES;
+      if (latest.index === index) return scanner.readPayload(latest);
+      if (latest.index > index) return scanner.readPayload(this.findRequestBefore(scanner, latest, index));
     }
     if (this.waiters === undefined) {
       // Loaded only when a wait is needed: a CLI turn whose request is already there skips the
@@ -111,9 +123,9 @@ export class ModelClient {
       const { RequestWaiters } = await import('./request-waiters.js');
       if (this.closed) throw new AbortedError('the ModelClient was closed while waiting for a request');
       this.waiters ??= new RequestWaiters(this.logFile);
-      return this.popRequest(index, options);
+      return this.popRequestBytes(index, options);
     }
-    return this.waiters.waitFor(index, latest === null ? 0 : latest.lineEnd, options);
+    return (await this.waiters.waitFor(index, latest === null ? 0 : latest.lineEnd, options)) ?? SESSION_END_BYTES;
   }
 
   /** Stops waiting (pending waits reject with AbortedError) and closes the log. */

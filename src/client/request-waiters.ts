@@ -1,11 +1,10 @@
 /**
  * Event-driven waits for requests of one log: one LogFollower, started where the caller
  * stopped looking, routes each new request to the waiters of its index (a map, not a loop
- * per waiter); a session end releases every waiter with `SESSION_END`.
+ * per waiter); a session end releases every waiter with null.
  */
 import { AbortedError, TimeoutError } from '../errors.js';
 import { LogFollower } from '../follower/index.js';
-import { SESSION_END } from '../protocol/markers.js';
 import type { LogScanner } from '../scanner/index.js';
 import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind, recordAt, type ScanResult } from '../scanner/types.js';
 
@@ -17,7 +16,8 @@ export interface WaitOptions {
 }
 
 interface Waiter {
-  resolve(text: string): void;
+  /** null: the session ended instead. */
+  resolve(bytes: Buffer | null): void;
   reject(err: Error): void;
 }
 
@@ -38,13 +38,13 @@ export class RequestWaiters {
   /**
    * Waits for request `index`, reading the log from `fromOffset` (where the caller's own look
    * at the log ended) when no follower runs yet.
-   * @returns the request JSON as stored, or `SESSION_END`.
+   * @returns the request JSON's bytes as stored, or null when the session ended first.
    * @throws TimeoutError after `timeoutMs`, AbortedError when `signal` aborts or on close().
    */
-  waitFor(index: number, fromOffset: number, options: WaitOptions): Promise<string> {
+  waitFor(index: number, fromOffset: number, options: WaitOptions): Promise<Buffer | null> {
     const { timeoutMs, signal } = options;
     if (signal?.aborted) return Promise.reject(abortedError(index, signal));
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<Buffer | null>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = (): void => {
         if (timer !== undefined) clearTimeout(timer);
@@ -52,9 +52,9 @@ export class RequestWaiters {
         this.remove(index, waiter);
       };
       const waiter: Waiter = {
-        resolve: (text) => {
+        resolve: (bytes) => {
           settle();
-          resolve(text);
+          resolve(bytes);
         },
         reject: (err) => {
           settle();
@@ -105,7 +105,7 @@ export class RequestWaiters {
     // request-or-session-end line (the service writes no request after it).
     for (let i = 0; i < batch.count; i++) {
       if (r[i * RECORD_STRIDE + F_KIND] === RecordKind.SessionEnd) {
-        for (const set of [...this.byIndex.values()]) for (const waiter of [...set]) waiter.resolve(SESSION_END);
+        for (const set of [...this.byIndex.values()]) for (const waiter of [...set]) waiter.resolve(null);
         return;
       }
     }
@@ -113,8 +113,8 @@ export class RequestWaiters {
       if (r[i * RECORD_STRIDE + F_KIND] !== RecordKind.Request) continue;
       const set = this.byIndex.get(r[i * RECORD_STRIDE + F_INDEX]!);
       if (set === undefined) continue;
-      const text = scanner.readPayloadText(recordAt(batch, i));
-      for (const waiter of [...set]) waiter.resolve(text);
+      const bytes = scanner.readPayload(recordAt(batch, i));
+      for (const waiter of [...set]) waiter.resolve(bytes);
     }
   }
 

@@ -133,6 +133,15 @@ describe('ModelClient', () => {
       assert.equal(JSON.parse(request).messages[0].content, 'say SESSION_END and LLM_REQUEST_END please');
     });
 
+    it('popRequestBytes gives the stored bytes, and SESSION_END as bytes once the session ended', async () => {
+      writeFileSync(log, requestLine(1, 'héllo'));
+      const bytes = await client.popRequestBytes(1);
+      assert.ok(Buffer.isBuffer(bytes));
+      assert.equal(JSON.parse(bytes.toString('utf8')).messages[0].content, 'héllo');
+      appendFileSync(log, 'SESSION_END\n');
+      assert.equal((await client.popRequestBytes(2)).toString(), 'SESSION_END');
+    });
+
     it('finds request N+1 by reading back when the agent already sent later ones', async () => {
       writeFileSync(log, requestLine(1) + requestLine(2) + requestLine(3) + requestLine(4));
       assert.equal(JSON.parse(await client.antiCallLlm(1, RESPONSE)).messages[0].content, 'turn 2');

@@ -6,6 +6,8 @@ import { decodeUtf8 } from '../../protocol/index.js';
 import { writeStdoutSync } from '../write-stdout.js';
 import { parseIndex, parseSeconds } from '../parse-options.js';
 
+const NEWLINE = Buffer.from('\n');
+
 export interface AntiCallOptions {
   index: string;
   response?: string;
@@ -33,7 +35,8 @@ export async function antiCallLlm(options: AntiCallOptions): Promise<void> {
     }
     await client.pushResponse(index, response);
     if (options.responseFile !== undefined) rmSync(options.responseFile, { force: true });
-    writeStdoutSync(`${await client.popRequest(index + 1, { timeoutMs })}\n`);
+    // The stored bytes go out as they are: no decoding and re-encoding of a megabyte request.
+    writeStdoutSync(await client.popRequestBytes(index + 1, { timeoutMs }), NEWLINE);
   } finally {
     client.close();
   }
