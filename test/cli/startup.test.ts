@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compactJson, encodeRequestLine } from '../../src/protocol/index.js';
-import { makeTempDir, removeDir, requireBuiltCli, runCli } from '../helpers/cli.js';
+import { collect, makeTempDir, removeDir, requireBuiltCli, ROCK_BIN, runCli } from '../helpers/cli.js';
 
 /** A module hook that writes every URL the program resolves to a file. */
 const HOOKS = `import { appendFileSync } from 'node:fs';
@@ -53,5 +54,14 @@ describe('rock start-up', () => {
     const result = await runCli(['model-service', 'anti-call-llm', '--index', '0', '--nope'], { cwd: dir, env: { ROCK_MODEL_SERVICE_DATA_DIR: dir } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /unknown option '--nope'/);
+  });
+
+  it('the rock-model-service binary takes the commands without the model-service group', async () => {
+    const alias = join(dir, 'rock-model-service');
+    symlinkSync(ROCK_BIN, alias);
+    const child = spawn(process.execPath, [alias, 'status'], { cwd: dir, env: { ...process.env, ROCK_MODEL_SERVICE_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = await collect(child);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^status: not running$/m);
   });
 });
