@@ -26,5 +26,5 @@ export function readChatRequest(raw: unknown): ChatRequest | { error: string } {
     return { error: 'the request body must be a JSON object (a chat-completion request)' };
   }
   const { model, stream } = parsed as { model?: unknown; stream?: unknown };
-  return { body, json: new RawJson(text), model: typeof model === 'string' ? model : undefined, stream: stream === true };
+  return { body, json: new RawJson(body), model: typeof model === 'string' ? model : undefined, stream: stream === true };
 }

@@ -258,7 +258,7 @@ function recordedBody(body: Buffer): unknown {
   const text = body.toString('utf8');
   try {
     JSON.parse(text);
-    return new RawJson(text);
+    return new RawJson(body);
   } catch {
     return text;
   }

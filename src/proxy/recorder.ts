@@ -20,21 +20,29 @@ export interface CallRecord {
 }
 
 /**
- * JSON text that is spliced into a record as is, so a megabyte request is not parsed and
- * stringified again. Only valid JSON may be wrapped.
+ * JSON bytes that go into a record as they are, so a megabyte request is neither parsed
+ * again, stringified again, nor copied into the line. Only valid JSON may be wrapped.
  */
 export class RawJson {
-  readonly text: string;
-  constructor(validJsonText: string) {
+  readonly bytes: Buffer;
+  constructor(validJson: Buffer) {
     // Outside strings JSON may hold raw line breaks, inside strings it may not: each one is whitespace, and a JSONL line must not break.
-    this.text = validJsonText.includes('\n') || validJsonText.includes('\r') ? validJsonText.replace(/[\r\n]/g, ' ') : validJsonText;
+    this.bytes = validJson.includes(0x0a) || validJson.includes(0x0d) ? withoutLineBreaks(validJson) : validJson;
   }
+}
+
+function withoutLineBreaks(json: Buffer): Buffer {
+  const copy = Buffer.from(json);
+  for (const byte of [0x0a, 0x0d]) {
+    for (let i = copy.indexOf(byte); i !== -1; i = copy.indexOf(byte, i + 1)) copy[i] = 0x20;
+  }
+  return copy;
 }
 
 /**
  * Appends one JSONL line per call. The file is opened with O_APPEND; while one write(2) is
  * under way, the lines of calls that finish meanwhile queue up and go out together in the
- * next single writev(2). Every write holds whole lines only, so lines never interleave or
+ * next single writev(2) (a line's raw JSON parts are not copied). Every write holds whole lines only, so lines never interleave or
  * tear, and under load the file system sees one call per batch instead of one per line
  * (a 10 KB append costs about 23 µs of system time here, more than the rest of a call).
  */
@@ -56,8 +64,19 @@ export class CallRecorder {
   /** Queues one record; a failed write is reported to `onError`, never thrown at the call. */
   append(record: CallRecord): void {
     if (this.fd === undefined) return;
-    const fields = Object.entries(record).map(([key, value]) => `"${key}":${value instanceof RawJson ? value.text : JSON.stringify(value ?? null)}`);
-    this.queued.push(Buffer.from(`{${fields.join(',')}}\n`));
+    let text = '{';
+    let separator = '';
+    for (const [key, value] of Object.entries(record)) {
+      text += `${separator}"${key}":`;
+      separator = ',';
+      if (value instanceof RawJson) {
+        this.queued.push(Buffer.from(text), value.bytes);
+        text = '';
+      } else {
+        text += JSON.stringify(value ?? null);
+      }
+    }
+    this.queued.push(Buffer.from(`${text}}\n`));
     if (!this.writing) this.writeQueued();
   }
 
