@@ -3,6 +3,7 @@
  * TypeScript engine with tiny chunks): each case is a log and the records it must give.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { openScanner } from '../../src/scanner/index.js';
 import { TS_CHUNK_BYTES } from '../../src/scanner/ts-engine.js';
@@ -367,6 +368,40 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
             }
           });
         }
+      });
+
+      it('a log truncated and rewritten by another process during scans never breaks a scan', async function () {
+        if (smallChunks) this.skip();
+        this.timeout(30_000);
+        const path = dir.file(`shrinking-${engineName.replace(/\W/g, '')}`);
+        const content = Array.from({ length: 2000 }, (_, i) => `${Q}{"c":"${'z'.repeat(i % 3000)}"}${QE}{"index": ${i + 1}}\n`).join('');
+        writeFileSync(path, content);
+        const child = spawn(process.execPath, [
+          '-e',
+          `const fs = require('fs'); const text = fs.readFileSync(${JSON.stringify(path)}); const end = Date.now() + 1500;
+           while (Date.now() < end) { fs.truncateSync(${JSON.stringify(path)}, Math.floor(Math.random() * text.length));
+             fs.writeFileSync(${JSON.stringify(path)}, text); }`,
+        ]);
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        const fd = openSync(path, 'r');
+        let scans = 0;
+        try {
+          for (const stop = Date.now() + 1000; Date.now() < stop; scans++) {
+            const offset = scans % 3 === 0 ? 0 : Math.floor(Math.random() * content.length);
+            const r = engine.scan(fd, offset, { maxRecords: 500 });
+            assert.ok(r.nextOffset >= offset);
+            for (let i = 0; i < r.count; i++) {
+              const rec = recordAt(r, i);
+              assert.ok(rec.kind >= RecordKind.Request && rec.kind <= RecordKind.Malformed);
+              assert.ok(rec.lineStart >= offset && rec.lineStart < rec.lineEnd && rec.lineEnd <= r.nextOffset);
+            }
+            engine.findLast(fd, KindMask.Request | KindMask.SessionEnd);
+          }
+        } finally {
+          closeSync(fd);
+          await exited;
+        }
+        assert.ok(scans > 10, `only ${scans} scans ran`);
       });
 
       it('reads the log written by the reference Python implementation', () => {
