@@ -42,14 +42,8 @@ export class ModelClient {
    *   the index), InvalidJsonError, IndexRegressionError, TimeoutError, AbortedError.
    */
   async antiCallLlm(index: number, response?: string, options: WaitOptions = {}): Promise<string> {
-    checkIndex(index);
-    if (index === 0 && response !== undefined) {
-      throw new UsageError('index 0 starts a session and takes no response; pass a response only with index 1 or later');
-    }
-    if (index > 0 && response === undefined) {
-      throw new UsageError(`index ${index} needs the response to request ${index}; pass it with --response or --response-file`);
-    }
-    if (index > 0) await this.pushResponse(index, response!);
+    checkTurn(index, response);
+    if (response !== undefined) await this.pushResponse(index, response);
     return this.popRequest(index + 1, options);
   }
 
@@ -160,6 +154,20 @@ export class ModelClient {
       );
     }
     return record;
+  }
+}
+
+/**
+ * Checks one turn's arguments (SPEC section 5): index 0 takes no response, a later index needs one.
+ * @throws InvalidArgumentError for an index that is not a whole number >= 0, UsageError otherwise.
+ */
+export function checkTurn(index: number, response: string | undefined): void {
+  checkIndex(index);
+  if (index === 0 && response !== undefined) {
+    throw new UsageError('index 0 starts a session and takes no response; pass a response only with index 1 or later');
+  }
+  if (index > 0 && response === undefined) {
+    throw new UsageError(`index ${index} needs the response to request ${index}; pass it with --response or --response-file`);
   }
 }
 

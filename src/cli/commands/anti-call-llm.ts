@@ -1,6 +1,6 @@
 /** `rock model-service anti-call-llm`: one runtime turn (SPEC section 5). */
 import { readFileSync, rmSync } from 'node:fs';
-import { ModelClient } from '../../client/model-client.js';
+import { checkTurn, ModelClient } from '../../client/model-client.js';
 import { UsageError } from '../../errors.js';
 import { decodeUtf8 } from '../../protocol/index.js';
 import { writeStdoutSync } from '../write-stdout.js';
@@ -26,15 +26,13 @@ export async function antiCallLlm(options: AntiCallOptions): Promise<void> {
     throw new UsageError('give the response with --response or with --response-file, not both');
   }
   const response = options.responseFile === undefined ? options.response : readResponseFile(options.responseFile);
+  checkTurn(index, response);
   const client = new ModelClient();
   try {
-    if (index === 0 || response === undefined) {
-      // The client owns the rules about which index takes a response.
-      writeStdoutSync(`${await client.antiCallLlm(index, response, { timeoutMs })}\n`);
-      return;
+    if (response !== undefined) {
+      await client.pushResponse(index, response);
+      if (options.responseFile !== undefined) rmSync(options.responseFile, { force: true });
     }
-    await client.pushResponse(index, response);
-    if (options.responseFile !== undefined) rmSync(options.responseFile, { force: true });
     // The stored bytes go out as they are: no decoding and re-encoding of a megabyte request.
     writeStdoutSync(await client.popRequestBytes(index + 1, { timeoutMs }), NEWLINE);
   } finally {
