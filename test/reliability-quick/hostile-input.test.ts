@@ -1,0 +1,10 @@
+import { hostileInput } from '../reliability/scenarios/hostile-input.js';
+import { assertHeld } from '../reliability/support/assert-held.js';
+
+describe('reliability (quick): hostile input', function () {
+  this.timeout(60_000);
+
+  it('crafted and random bodies and log lines: no crash, bad ones refused or skipped, valid ones stored and answered', async () => {
+    assertHeld(await hostileInput({ randomInputs: 10, nestingDepth: 100_000, numberDigits: 100_000, seed: 7, badResponsePayloads: false }));
+  });
+});
