@@ -2,7 +2,9 @@
 // throughput ratio, plain and streamed, at 1 and 64 concurrent clients (targets: <= 1 ms,
 // >= 0.8x). Upstream, proxy (dist/, recording on, as in production) and clients run in
 // three processes. Two upstreams: "instant" answers at once (pure overhead, CPU-bound on a
-// small machine) and "llm-like" takes 20 ms per answer or 1 ms per streamed chunk.
+// small machine) and "llm-like" takes 20 ms per answer, or streams 20 chunks 5 ms apart
+// (a fast model's 200 tokens/s). The proxy's own CPU time per call is reported too: it
+// does not depend on how busy the machine is.
 // Run: npm run build:ts && node bench/proxy.mjs [seconds per cell, default 3]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +46,7 @@ function serveUpstream() {
         return res.end();
       }
       let i = 0;
-      const next = () => (i === events.length - 1 ? res.end(events[i]) : (res.write(events[i++]), setTimeout(next, 1)));
+      const next = () => (i === events.length - 1 ? res.end(events[i]) : (res.write(events[i++]), setTimeout(next, 5)));
       next();
     });
   });
@@ -61,12 +63,18 @@ async function serveProxy(upstreamPort) {
     proxyRules: { instant: `http://127.0.0.1:${upstreamPort}/instant`, 'llm-like': `http://127.0.0.1:${upstreamPort}/llm-like` },
     recordingFile: join(dir, 'rec.jsonl'),
   });
+  process.on('message', () => process.send({ cpu: process.cpuUsage() }));
   process.on('disconnect', async () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
     process.exit(0);
   });
   process.send({ port: server.port });
+}
+
+function proxyCpuMicros(proxy) {
+  proxy.proc.send('cpu');
+  return new Promise((resolve) => proxy.proc.once('message', (m) => resolve(m.cpu.user + m.cpu.system)));
 }
 
 function child(args) {
@@ -77,8 +85,8 @@ function child(args) {
   });
 }
 
-function requestBody(model, stream) {
-  const messages = Array.from({ length: 20 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} `.repeat(40) }));
+function requestBody(model, stream, turns = 20) {
+  const messages = Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} `.repeat(40) }));
   return Buffer.from(JSON.stringify({ model, messages, ...(stream ? { stream: true } : {}) }));
 }
 
@@ -97,8 +105,9 @@ function call(agent, port, path, body, stream) {
   });
 }
 
-async function measure(port, path, kind, stream, clients, seconds) {
-  const body = requestBody(kind, stream);
+/** Latency p50 and throughput of `clients` closed-loop clients; with `proxy`, its CPU time per call too. */
+async function measure(port, path, { kind, stream, clients, seconds, turns, proxy }) {
+  const body = requestBody(kind, stream, turns);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const run = async (ms) => {
     const latencies = [];
@@ -112,27 +121,36 @@ async function measure(port, path, kind, stream, clients, seconds) {
     return { latencies, elapsed: performance.now() - started };
   };
   await run(500);
+  const cpuBefore = proxy ? await proxyCpuMicros(proxy) : 0;
   const { latencies, elapsed } = await run(seconds * 1000);
+  const cpuMicrosPerCall = proxy ? ((await proxyCpuMicros(proxy)) - cpuBefore) / latencies.length : undefined;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { p50: latencies[Math.floor(latencies.length / 2)], rps: (latencies.length / elapsed) * 1000 };
+  return { p50: latencies[Math.floor(latencies.length / 2)], rps: (latencies.length / elapsed) * 1000, cpuMicrosPerCall };
 }
 
 async function main(seconds) {
   const upstream = await child(['--upstream']);
   const proxy = await child(['--proxy', String(upstream.port)]);
   const rows = [];
+  const loadBefore = os.loadavg()[0];
   try {
     for (const kind of ['instant', 'llm-like']) {
       for (const stream of [false, true]) {
         for (const clients of [1, 64]) {
-          const direct = await measure(upstream.port, `/${kind}/chat/completions`, kind, stream, clients, seconds);
-          const viaProxy = await measure(proxy.port, '/v1/chat/completions', kind, stream, clients, seconds);
+          const cell = { kind, stream, clients, seconds };
+          const direct = await measure(upstream.port, `/${kind}/chat/completions`, cell);
+          const viaProxy = await measure(proxy.port, '/v1/chat/completions', { ...cell, proxy });
           rows.push({ kind, mode: stream ? 'stream' : 'plain', clients, direct, viaProxy });
           process.stderr.write('.');
         }
       }
     }
+    // RL conversations reach megabytes: one row with a 1 MiB request.
+    const big = { kind: 'instant', stream: false, clients: 1, seconds, turns: 2600 };
+    const direct = await measure(upstream.port, '/instant/chat/completions', big);
+    const viaProxy = await measure(proxy.port, '/v1/chat/completions', { ...big, proxy });
+    rows.push({ kind: 'instant', mode: 'plain, 1 MiB request', clients: 1, direct, viaProxy });
   } finally {
     proxy.proc.disconnect();
     upstream.proc.kill();
@@ -140,13 +158,14 @@ async function main(seconds) {
   process.stderr.write('\n');
   const f = (n, d = 2) => n.toFixed(d);
   const lines = [
-    `Proxy overhead, ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus()[0]?.model.trim()} x${os.cpus().length}, ${seconds} s per cell, recording on`,
+    `Proxy overhead, ${new Date().toISOString().slice(0, 16)}Z: Node ${process.version}, ${os.cpus()[0]?.model.trim()} x${os.cpus().length}, ` +
+      `${seconds} s per cell, recording on, load average ${loadBefore.toFixed(1)} before / ${os.loadavg()[0].toFixed(1)} after`,
     '',
-    '| upstream | mode | clients | direct p50 ms | proxy p50 ms | added p50 ms | direct req/s | proxy req/s | ratio |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| upstream | mode | clients | direct p50 ms | proxy p50 ms | added p50 ms | direct req/s | proxy req/s | ratio | proxy CPU µs/call |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.kind} | ${r.mode} | ${r.clients} | ${f(r.direct.p50)} | ${f(r.viaProxy.p50)} | ${f(r.viaProxy.p50 - r.direct.p50)} | ${f(r.direct.rps, 0)} | ${f(r.viaProxy.rps, 0)} | ${f(r.viaProxy.rps / r.direct.rps)}x |`,
+        `| ${r.kind} | ${r.mode} | ${r.clients} | ${f(r.direct.p50)} | ${f(r.viaProxy.p50)} | ${f(r.viaProxy.p50 - r.direct.p50)} | ${f(r.direct.rps, 0)} | ${f(r.viaProxy.rps, 0)} | ${f(r.viaProxy.rps / r.direct.rps)}x | ${f(r.viaProxy.cpuMicrosPerCall, 0)} |`,
     ),
   ];
   console.log(lines.join('\n'));
