@@ -187,6 +187,7 @@ export class ForwardingBackend {
         begin();
         res.end();
         aggregator.end();
+        if (aggregator.skipped > 0) this.log.warn({ skipped: aggregator.skipped }, 'stream events that are not JSON were passed on but left out of the record');
         resolve({ sent, response: aggregator.result() });
       });
       upstream.on('error', (err) => {

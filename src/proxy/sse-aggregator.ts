@@ -40,7 +40,6 @@ export class SseAggregator {
   private readonly top: Json = {};
   private readonly choices = new Map<number, ChoiceParts>();
   private usage: unknown;
-  private chunkCount = 0;
   /** True once `data: [DONE]` arrived. */
   done = false;
   /** How many events were left out because they were not JSON objects. */
@@ -67,11 +66,6 @@ export class SseAggregator {
     this.pending += this.decoder.end();
     if (this.pending.trim() !== '') this.onEvent(this.pending);
     this.pending = '';
-  }
-
-  /** @returns how many chunks were aggregated. */
-  get chunks(): number {
-    return this.chunkCount;
   }
 
   /** @returns the chat.completion the chunks so far amount to. */
@@ -104,7 +98,6 @@ export class SseAggregator {
       this.skipped++;
       return;
     }
-    this.chunkCount++;
     this.onChunk(chunk);
   }
 

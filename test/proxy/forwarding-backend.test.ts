@@ -231,6 +231,7 @@ describe('proxy streaming', () => {
     const res = await post(proxy, { model: 'm', stream: true, messages: [] });
     assert.equal(await res.text(), events.join(''), 'the client gets every byte, the malformed event included');
     const [record] = await recordsOnce(proxy, 1);
+    assert.ok((await proxy.logLines()).some((l) => l.skipped === 1 && String(l.msg).includes('left out of the record')));
     assert.equal(record!.status, 'success');
     assert.deepEqual(record!.response, {
       id: 'chatcmpl-s',
