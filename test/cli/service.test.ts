@@ -180,6 +180,20 @@ describe('rock model-service start, stop, status, watch-agent', function () {
       }
     });
 
+    it('takes host and port from --config-file, and refuses a config file with an unknown key with exit 2', async () => {
+      const port = await freePort();
+      writeFileSync(join(ws.dir, 'service.yaml'), `host: 127.0.0.1\nport: ${port}\n`);
+      const started = await ws.rock(['start', '--config-file', 'service.yaml'], 40_000);
+      assert.equal(started.code, 0, started.stderr);
+      assert.equal(parseStatus((await ws.rock(['status'])).stdout).address, `http://127.0.0.1:${port}`);
+      assert.equal((await ws.rock(['stop'])).code, 0);
+      writeFileSync(join(ws.dir, 'bad.yaml'), 'prot: 8080\n');
+      const refused = await ws.rock(['start', '--config-file', 'bad.yaml']);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /prot/);
+      assert.equal(existsSync(ws.pidFile), false);
+    });
+
     it('refuses bad start flags with exit 2 before starting anything', async () => {
       for (const args of [['--port', 'eighty'], ['--type', 'remote'], ['--retryable-status-codes', '429,abc'], ['--request-timeout', '-1']]) {
         const result = await ws.rock(['start', ...args]);
