@@ -161,3 +161,24 @@ export class SandboxStateError extends ModelServiceError {
     super('RMS_SANDBOX_STATE', message);
   }
 }
+
+/** The log a payload was to be read from does not exist (yet). */
+export class LogNotFoundError extends ModelServiceError {
+  constructor(message: string) {
+    super('RMS_LOG_NOT_FOUND', message);
+  }
+}
+
+/** The log changed under a reader (truncated, or replaced by another file) while it read. */
+export class LogReplacedError extends ModelServiceError {
+  constructor(message: string) {
+    super('RMS_LOG_REPLACED', message);
+  }
+}
+
+/** A scanner (or something holding one) was used after close(). */
+export class ScannerClosedError extends ModelServiceError {
+  constructor(message: string) {
+    super('RMS_SCANNER_CLOSED', message);
+  }
+}

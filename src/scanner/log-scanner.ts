@@ -4,7 +4,7 @@
  * that a follower can poll a log that the service has not created yet.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { ModelServiceError } from '../errors.js';
+import { InvalidArgumentError, LogNotFoundError, LogReplacedError, ScannerClosedError } from '../errors.js';
 import { decodeUtf8 } from '../protocol/json-text.js';
 import { checkKindMask, checkLimits, checkOffset } from './arguments.js';
 import { getScanEngine } from './load.js';
@@ -59,7 +59,7 @@ class FileLogScanner implements LogScanner {
   /** The open descriptor, opening the path if it exists now; null while it does not. */
   private descriptor(): number | null {
     if (this.closed) {
-      throw new ModelServiceError('RMS_SCANNER_CLOSED', `the scanner of ${this.path} is closed; open a new one with openScanner()`);
+      throw new ScannerClosedError(`the scanner of ${this.path} is closed; open a new one with openScanner()`);
     }
     if (this.fd === null) {
       try {
@@ -91,18 +91,17 @@ class FileLogScanner implements LogScanner {
   readPayload(record: LogRecord): Buffer {
     const start = checkOffset(record.payloadStart, 'payloadStart');
     const length = checkOffset(record.payloadEnd, 'payloadEnd') - start;
-    if (length < 0) throw new ModelServiceError('RMS_INVALID_ARGUMENT', `the record's payloadEnd (${record.payloadEnd}) is before its payloadStart (${start}); pass a record from scan() or findLast()`);
+    if (length < 0) throw new InvalidArgumentError(`the record's payloadEnd (${record.payloadEnd}) is before its payloadStart (${start}); pass a record from scan() or findLast()`);
     const fd = this.descriptor();
     if (fd === null) {
-      throw new ModelServiceError('RMS_LOG_NOT_FOUND', `cannot read a payload: the log ${this.path} does not exist; scan it again once it has been created`);
+      throw new LogNotFoundError(`cannot read a payload: the log ${this.path} does not exist; scan it again once it has been created`);
     }
     const bytes = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
       const n = readSync(fd, bytes, got, length - got, start + got);
       if (n === 0) {
-        throw new ModelServiceError(
-          'RMS_LOG_REPLACED',
+        throw new LogReplacedError(
           `the log ${this.path} ends at byte ${start + got}, inside a payload that should end at ${start + length}: it was truncated or replaced; reopen and scan it from the start`,
         );
       }

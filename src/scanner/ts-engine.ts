@@ -5,6 +5,7 @@
  * end marker is then searched backwards from there (the meta is short, so that is near).
  */
 import { fstatSync } from 'node:fs';
+import { InvalidArgumentError } from '../errors.js';
 import { checkKindMask, checkLimits, checkOffset } from './arguments.js';
 import { ChunkWindow, isBlankInFile, lastIndexInFile, readAt, textInFile } from './chunk-window.js';
 import {
@@ -63,11 +64,11 @@ class RecordSink {
   }
 }
 
-/** Returns a TypeScript engine with its own buffers (allocated on first use). */
+/** Returns a TypeScript engine with its own buffers (allocated on first use); throws InvalidArgumentError for a chunk under 64 bytes. */
 export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
   const chunkBytes = options.chunkBytes ?? TS_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < MIN_CHUNK_BYTES) {
-    throw new RangeError(`chunkBytes must be an integer of at least ${MIN_CHUNK_BYTES}, got ${chunkBytes}`);
+    throw new InvalidArgumentError(`chunkBytes must be an integer of at least ${MIN_CHUNK_BYTES}, got ${chunkBytes}`);
   }
   let window: ChunkWindow | undefined;
   let scratch: Buffer | undefined;
