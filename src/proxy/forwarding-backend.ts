@@ -116,7 +116,7 @@ export class ForwardingBackend {
       const failure = err as AttemptFailure;
       const outcome = failure.kind === 'timeout' ? 'timeout' : 'connection_error';
       observe(outcome);
-      if (mayRetry && !clientGone()) return { retry: true, reason: outcome };
+      if (mayRetry && !failure.permanent && !clientGone()) return { retry: true, reason: outcome };
       return { retry: false, outcome: { kind: 'failed', failure, attempts: 0 } };
     }
     const status = upstream.statusCode ?? 502;
