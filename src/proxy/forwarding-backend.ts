@@ -3,13 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceConfig } from '../config/types.js';
 import { retryDelayMs } from './backoff.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
+import { isEventStream, passStream, readWhole, recordedBody } from './upstream-body.js';
 import type { ProxyMetrics } from './metrics.js';
 import { sendOpenAiError } from './openai-error.js';
-import { CallRecorder, RawJson, type CallRecord } from './recorder.js';
+import type { CallRecord, CallRecorder } from './recorder.js';
 import { readChatRequest, type ChatRequest } from './chat-request.js';
 import type { ProxyLog } from './proxy-log.js';
-import { SseAggregator } from './sse-aggregator.js';
-import { AttemptFailure, UpstreamClient, type UpstreamAttempt } from './upstream-client.js';
+import type { AttemptFailure, UpstreamAttempt, UpstreamClient } from './upstream-client.js';
 import { chatCompletionsUrl, upstreamBase } from './upstream-base.js';
 
 /** How one call ended, for the client and for the record. */
@@ -20,8 +20,6 @@ type Outcome =
 
 /** How one attempt ended. */
 type AttemptResult = { retry: false; outcome: Outcome } | { retry: true; reason: string };
-
-const isEventStream = (res: IncomingMessage) => (res.headers['content-type'] ?? '').startsWith('text/event-stream');
 
 /**
  * Proxy mode's forwarding backend (SPEC section 7): each call goes upstream byte for byte,
@@ -126,7 +124,7 @@ export class ForwardingBackend {
       observe(String(status));
       return { retry: true, reason: String(status) };
     }
-    const body = isEventStream(upstream) ? await this.passStream(attempt, upstream, res) : await this.readWhole(attempt, upstream);
+    const body = isEventStream(upstream) ? await passStream(attempt, upstream, res, this.log) : await readWhole(attempt, upstream);
     if (body.failure) {
       observe(body.failure.kind === 'timeout' ? 'timeout' : 'connection_error');
       if (body.sent === 0 && mayRetry && !clientGone()) return { retry: true, reason: body.failure.kind === 'timeout' ? 'timeout' : 'connection_error' };
@@ -139,63 +137,18 @@ export class ForwardingBackend {
       };
     }
     observe(String(status));
+    let response = body.response;
     if (body.whole !== undefined) {
       const out = clientResponseHeaders(upstream.headers);
       out['content-length'] = body.whole.length;
       res.writeHead(status, out);
       res.end(body.whole);
+      // Read for the record only once the client has its answer.
+      response = recordedBody(body.whole);
     }
     const ok = status >= 200 && status < 300;
     const error = ok ? null : `the upstream answered ${status}`;
-    return { retry: false, outcome: { kind: 'answered', status, response: body.response, error, complete: true } };
-  }
-
-  /** Reads a whole (non-stream) answer; nothing reaches the client until it is complete, so any failure may be retried. */
-  private readWhole(attempt: UpstreamAttempt, upstream: IncomingMessage): Promise<BodyResult> {
-    return new Promise((resolve) => {
-      const parts: Buffer[] = [];
-      upstream.on('data', (chunk: Buffer) => parts.push(chunk));
-      upstream.on('end', () => {
-        const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        resolve({ sent: 0, whole, response: recordedBody(whole) });
-      });
-      upstream.on('error', (err) => resolve({ sent: 0, failure: attempt.failureOf(err), response: null }));
-    });
-  }
-
-  /**
-   * Passes a stream through as it arrives, aggregating it on the side. The client's head is
-   * written with the first body byte, so a stream that fails before then can still be retried.
-   */
-  private passStream(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse): Promise<BodyResult> {
-    const aggregator = new SseAggregator();
-    let sent = 0;
-    const begin = () => {
-      if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, clientResponseHeaders(upstream.headers));
-    };
-    return new Promise((resolve) => {
-      const onDrain = () => upstream.resume();
-      res.on('drain', onDrain);
-      upstream.on('data', (chunk: Buffer) => {
-        begin();
-        sent += chunk.length;
-        if (!res.write(chunk)) upstream.pause();
-        aggregator.push(chunk);
-      });
-      upstream.on('end', () => {
-        res.off('drain', onDrain);
-        begin();
-        res.end();
-        aggregator.end();
-        if (aggregator.skipped > 0) this.log.warn({ skipped: aggregator.skipped }, 'stream events that are not JSON were passed on but left out of the record');
-        resolve({ sent, response: aggregator.result() });
-      });
-      upstream.on('error', (err) => {
-        res.off('drain', onDrain);
-        aggregator.end();
-        resolve({ sent, failure: attempt.failureOf(err), response: aggregator.result() });
-      });
-    });
+    return { retry: false, outcome: { kind: 'answered', status, response, error, complete: true } };
   }
 
   private finish(chat: ChatRequest, outcome: Outcome, res: ServerResponse, startedAt: Date): void {
@@ -242,25 +195,6 @@ export class ForwardingBackend {
   }
 }
 
-/** What reading an answer's body gave: bytes sent to the client, what to record, and the failure if it broke. */
-interface BodyResult {
-  sent: number;
-  whole?: Buffer;
-  response: unknown;
-  failure?: AttemptFailure;
-}
-
 function responseOf(outcome: Outcome): unknown {
   return outcome.kind === 'failed' ? null : outcome.response;
-}
-
-/** The answer as it goes into the record: its JSON untouched when it is JSON, else its text. */
-function recordedBody(body: Buffer): unknown {
-  const text = body.toString('utf8');
-  try {
-    JSON.parse(text);
-    return new RawJson(body);
-  } catch {
-    return text;
-  }
 }
