@@ -18,16 +18,24 @@ export const configFileSchema = z
     proxy_base_url: url,
     proxy_rules: z.record(z.string(), url),
     retryable_status_codes: z.array(z.number().int('must be an integer').min(100).max(599)),
+    /** Proxy mode: the longest the upstream may stay silent within one attempt (default 120). */
     request_timeout: seconds.positive('must be greater than 0'),
     recording_file: path,
     replay_file: path,
 
+    /** local (default) or proxy; --type wins. */
     type: oneOf(['local', 'proxy']),
+    /** Instead of $ROCK_MODEL_SERVICE_DATA_DIR. */
     data_dir: path,
+    /** Largest request body in bytes (default 64 MiB). */
     body_limit: z.number().int('must be an integer').positive('must be greater than 0'),
+    /** Attempts per call, the first included (default 6). */
     retry_max_attempts: z.number().int('must be an integer').min(1),
+    /** Seconds before the first retry (default 2); doubles per retry, with jitter. */
     retry_initial_delay: seconds.min(0),
+    /** Longest wait between attempts, seconds (default 60). */
     retry_max_delay: seconds.min(0),
+    /** pino level (default info, or $ROCK_MS_LOG_LEVEL). */
     log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   })
   .partial()
