@@ -15,6 +15,7 @@ import type { RequestWaiters, WaitOptions } from './request-waiters.js';
 export type { WaitOptions } from './request-waiters.js';
 
 const SESSION_END_BYTES = Buffer.from(SESSION_END, 'utf8');
+const ANY_KIND = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
 
 export interface ModelClientOptions {
   /** Default `$ROCK_MODEL_SERVICE_DATA_DIR`, else `/data/logs`. */
@@ -119,7 +120,9 @@ export class ModelClient {
       this.waiters ??= new RequestWaiters(this.logFile);
       return this.popRequestBytes(index, options);
     }
-    return (await this.waiters.waitFor(index, latest === null ? 0 : latest.lineEnd, options)) ?? SESSION_END_BYTES;
+    // Nothing before `from` can be the request or a session end: the follower starts there.
+    const from = (latest ?? scanner.findLast(ANY_KIND))?.lineEnd ?? 0;
+    return (await this.waiters.waitFor(index, from, options)) ?? SESSION_END_BYTES;
   }
 
   /** Stops waiting (pending waits reject with AbortedError) and closes the log. */

@@ -180,6 +180,14 @@ describe('ModelClient', () => {
       }
     });
 
+    it('index 0 waits past lines that are not requests, and a half-written request', async () => {
+      writeFileSync(log, 'a line the protocol does not know\nLLM_REQUEST_START{"model"');
+      const pending = client.antiCallLlm(0, undefined, { timeoutMs: 5000 });
+      await new Promise((r) => setTimeout(r, 50));
+      appendFileSync(log, ':"m"}LLM_REQUEST_END{"timestamp": 1, "index": 1}\n');
+      assert.equal(await pending, '{"model":"m"}');
+    });
+
     it('returns request N+1 as soon as the service appends it', async () => {
       writeFileSync(log, requestLine(1));
       const started = performance.now();
