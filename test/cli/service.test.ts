@@ -132,8 +132,9 @@ describe('rock model-service start, stop, status, watch-agent', function () {
       const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
       try {
         const zombie = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(d.toString()))));
-        await new Promise((r) => setTimeout(r, 300));
-        assert.match(readFileSync(`/proc/${zombie}/stat`, 'utf8'), /\) Z /);
+        const isZombie = (): boolean => /\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8'));
+        for (let waited = 0; !isZombie() && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(isZombie(), `process ${zombie} did not become a zombie`);
         mkdirSync(join(ws.dir, 'data', 'cli', 'model'), { recursive: true });
         writeFileSync(ws.pidFile, `${zombie}\n`);
         assert.match((await ws.rock(['status'])).stdout, /^status: not running$/m);
