@@ -13,7 +13,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags": ["-fstack-protector-strong", "-Wall", "-Wextra", "-O3"],
+      "cflags": ["-fstack-protector-strong", "-fvisibility=hidden", "-Wall", "-Wextra", "-O3"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

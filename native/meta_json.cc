@@ -140,6 +140,15 @@ const char* scan_number(const char* p, const char* end, double* value) {
     *value = signed_zero;
     return p;
   }
+  // The usual index is a plain integer: up to 15 digits it is exact in a double, so no
+  // strtod (which costs as much as the rest of the line's checks).
+  const std::size_t digits = static_cast<std::size_t>(p - start) - (negative ? 1 : 0);
+  if (digits <= 15 && static_cast<long long>(digits) == magnitude) {
+    long long n = 0;
+    for (const char* d = start + (negative ? 1 : 0); d < p; ++d) n = n * 10 + (*d - '0');
+    *value = negative ? -static_cast<double>(n) : static_cast<double>(n);
+    return p;
+  }
   // strtod needs a terminated copy; the grammar above already excluded everything strtod
   // would read differently (hex, inf, nan). The C locale pins the decimal point to '.',
   // whatever LC_NUMERIC the host process set.
@@ -169,31 +178,18 @@ inline const char* scan_literal(const char* p, const char* end, const char* word
 
 NestStack::~NestStack() { std::free(heap_); }
 
-bool NestStack::push(bool is_object, std::size_t depth) {
-  std::size_t word = depth / 64;
-  std::uint64_t bit = std::uint64_t{1} << (depth % 64);
-  std::uint64_t* words = inline_;
-  if (word >= kInlineWords) {
-    word -= kInlineWords;
-    if (word >= heap_words_) {
-      std::size_t grown = heap_words_ == 0 ? 64 : heap_words_ * 2;
-      auto* next = static_cast<std::uint64_t*>(std::realloc(heap_, grown * sizeof(std::uint64_t)));
-      if (next == nullptr) return false;
-      heap_ = next;
-      heap_words_ = grown;
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-    }
-    words = heap_;
+bool NestStack::push_deep(bool is_object, std::size_t depth) {
+  const std::size_t word = depth / 64 - kInlineWords;
+  if (word >= heap_words_) {
+    const std::size_t grown = heap_words_ == 0 ? 64 : heap_words_ * 2;
+    auto* next = static_cast<std::uint64_t*>(std::realloc(heap_, grown * sizeof(std::uint64_t)));
+    if (next == nullptr) return false;
+    heap_ = next;
+    heap_words_ = grown;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
   }
-  if (is_object) words[word] |= bit; else words[word] &= ~bit;
+  set(heap_[word], is_object, depth);
   return true;
-}
-
-bool NestStack::is_object(std::size_t depth) const {
-  std::size_t word = depth / 64;
-  std::uint64_t bit = std::uint64_t{1} << (depth % 64);
-  if (word < kInlineWords) return (inline_[word] & bit) != 0;
-  return (heap_[word - kInlineWords] & bit) != 0;
 }
 
 bool parse_meta_index(const char* p, const char* end, NestStack& stack, double* index) {

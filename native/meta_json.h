@@ -16,10 +16,23 @@ class NestStack {
   NestStack& operator=(const NestStack&) = delete;
   ~NestStack();
   // Returns false when memory runs out.
-  bool push(bool is_object, std::size_t depth);
-  bool is_object(std::size_t depth) const;
+  bool push(bool is_object, std::size_t depth) {
+    if (depth >= kInlineWords * 64) return push_deep(is_object, depth);
+    set(inline_[depth / 64], is_object, depth);
+    return true;
+  }
+  bool is_object(std::size_t depth) const {
+    const std::uint64_t word = depth < kInlineWords * 64 ? inline_[depth / 64] : heap_[depth / 64 - kInlineWords];
+    return ((word >> (depth % 64)) & 1u) != 0;
+  }
 
  private:
+  static void set(std::uint64_t& word, bool is_object, std::size_t depth) {
+    const std::uint64_t bit = std::uint64_t{1} << (depth % 64);
+    if (is_object) word |= bit; else word &= ~bit;
+  }
+  bool push_deep(bool is_object, std::size_t depth);
+
   static constexpr std::size_t kInlineWords = 8;
   std::uint64_t inline_[kInlineWords] = {};
   // Published with a signal fence after each change, so a fault-guarded caller that is
