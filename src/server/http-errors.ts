@@ -37,7 +37,7 @@ export function classifyError(err: unknown): { status: number; code: string; mes
   }
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown };
   const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 ? e.statusCode : 500;
-  const code = typeof e?.code === 'string' ? e.code : 'RMS_ERROR';
+  const code = status === 413 ? 'RMS_BODY_TOO_LARGE' : typeof e?.code === 'string' ? e.code : 'RMS_ERROR';
   const message =
     status === 413
       ? 'the request body is larger than the service accepts; send a smaller conversation, or raise the body limit'

@@ -24,12 +24,13 @@ export interface LocalRouteDeps {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parses a raw body as strict UTF-8 JSON. @throws InvalidUtf8Error, InvalidJsonError, InvalidArgumentError (no body). */
-function parseBody(body: unknown): ParsedJson {
+/** Parses a raw body as strict UTF-8 JSON; returns it with its text. @throws InvalidUtf8Error, InvalidJsonError, InvalidArgumentError (no body). */
+function parseBody(body: unknown): { parsed: ParsedJson; text: string } {
   if (!Buffer.isBuffer(body) || body.length === 0) {
     throw new InvalidArgumentError('the request has no body; send a JSON object');
   }
-  return parseJsonText(decodeUtf8(body));
+  const text = decodeUtf8(body);
+  return { parsed: parseJsonText(text), text };
 }
 
 /** Registers POST /v1/chat/completions and POST /v1/agent/watch. */
@@ -40,13 +41,16 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
     if (deps.isStopping()) throw new AbortedError('the service is stopping; retry the request when it is back');
     // After the session ended nothing more is written: the runtime has stopped reading.
     if (router.sessionEnded || sessionLog.ended) throw new SessionEndedError();
-    const parsed = parseBody(request.body);
+    const body = request.body;
+    const { parsed, text } = parseBody(body);
     if (!isObject(parsed.value)) {
       throw new InvalidJsonError('the request body must be a JSON object (a chat completion request), not an array or a scalar');
     }
-    const responseJson = await waitForResponse(request, reply, parsed.compact);
+    // Agents mostly send compact JSON already; then the body's own bytes are the payload.
+    const compactBytes = parsed.compact === text ? (body as Buffer) : undefined;
+    const responseJson = await waitForResponse(request, reply, parsed.compact, compactBytes);
     if (responseJson === undefined) return reply;
-    trajectory.record(parsed.compact, responseJson);
+    trajectory.record(compactBytes ?? parsed.compact, responseJson);
     if (parsed.value.stream === true) {
       return reply.type('text/event-stream').header('cache-control', 'no-cache').send(completionToEventStream(responseJson));
     }
@@ -58,7 +62,12 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
    * append, so a fast runtime cannot answer before anyone listens. Returns undefined when
    * the error was already sent.
    */
-  async function waitForResponse(request: FastifyRequest, reply: FastifyReply, compact: string): Promise<string | undefined> {
+  async function waitForResponse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    compact: string,
+    compactBytes: Buffer | undefined,
+  ): Promise<string | undefined> {
     const cancel = new AbortController();
     // The response (not the request) tells that the agent went away: the request's own
     // `close` fires as soon as its body has been read.
@@ -69,7 +78,7 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
     const index = sessionLog.nextIndex;
     const waiting = router.waitFor(index, { signal: cancel.signal, timeoutMs: deps.requestTimeoutMs });
     try {
-      sessionLog.appendRequest(compact, index);
+      sessionLog.appendRequest(compact, index, compactBytes);
       request.log.debug({ index, bytes: compact.length }, 'request appended');
     } catch (err) {
       cancel.abort(err);
@@ -85,7 +94,7 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
   }
 
   app.post('/v1/agent/watch', async (request, reply) => {
-    const parsed = parseBody(request.body);
+    const { parsed } = parseBody(request.body);
     const pid = isObject(parsed.value) ? parsed.value.pid : undefined;
     if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) {
       throw new InvalidArgumentError('the body must be {"pid": <positive integer>}: the process id of the agent to watch');

@@ -4,7 +4,23 @@
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
-import { appendLine, closeAppendFd, encodeRequestLine, openAppendFd, SESSION_END_LINE } from '../protocol/index.js';
+import {
+  appendLine,
+  closeAppendFd,
+  encodeRequestLine,
+  formatMeta,
+  openAppendFd,
+  REQUEST_END,
+  REQUEST_START,
+  SESSION_END_LINE,
+} from '../protocol/index.js';
+
+const REQUEST_START_BYTES = Buffer.from(REQUEST_START, 'utf8');
+
+/** The same bytes as encodeRequestLine(text of `compactBytes`, index), from bytes already encoded. */
+function frameRequestBytes(compactBytes: Buffer, index: number): Buffer {
+  return Buffer.concat([REQUEST_START_BYTES, compactBytes, Buffer.from(`${REQUEST_END}${formatMeta(index)}\n`, 'utf8')]);
+}
 
 export class SessionLog {
   readonly path: string;
@@ -41,13 +57,15 @@ export class SessionLog {
   /**
    * Appends the request line of `index`, which must be `nextIndex`; the index is used up
    * only when the write succeeded, so a failed write leaves no gap in the numbering.
+   * `compactBytes`, when given, must be `compact` encoded as UTF-8 (the request body when it
+   * was already compact): framing those bytes skips re-encoding a text of megabytes.
    * @throws WriteFailedError when the line could not be written whole; InvalidArgumentError for another index.
    */
-  appendRequest(compact: string, index: number): void {
+  appendRequest(compact: string, index: number, compactBytes?: Buffer): void {
     if (index !== this.#nextIndex) {
       throw new InvalidArgumentError(`request index ${index} is not the next index ${this.#nextIndex}`);
     }
-    appendLine(this.#fd, encodeRequestLine(compact, index));
+    appendLine(this.#fd, compactBytes ? frameRequestBytes(compactBytes, index) : encodeRequestLine(compact, index));
     this.#nextIndex = index + 1;
   }
 

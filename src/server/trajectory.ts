@@ -7,11 +7,13 @@
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 
+const REQUEST_PREFIX = Buffer.from('{"request":', 'utf8');
+
 export class TrajectoryWriter {
   readonly path: string;
   readonly #append: boolean;
   readonly #onError: (err: unknown) => void;
-  #queue: string[] = [];
+  #queue: Buffer[] = [];
   #draining: Promise<void> | undefined;
 
   constructor(path: string, append: boolean, onError: (err: unknown) => void) {
@@ -20,9 +22,10 @@ export class TrajectoryWriter {
     this.#onError = onError;
   }
 
-  /** Queues the record of one completed call. */
-  record(requestJson: string, responseJson: string): void {
-    this.#queue.push(`{"request":${requestJson},"response":${responseJson}}\n`);
+  /** Queues the record of one completed call; the request may be given as its UTF-8 bytes (no re-encoding of megabytes). */
+  record(requestJson: string | Buffer, responseJson: string): void {
+    const request = typeof requestJson === 'string' ? Buffer.from(requestJson, 'utf8') : requestJson;
+    this.#queue.push(Buffer.concat([REQUEST_PREFIX, request, Buffer.from(`,"response":${responseJson}}\n`, 'utf8')]));
     this.#draining ??= this.#drain();
   }
 
@@ -37,7 +40,7 @@ export class TrajectoryWriter {
         const lines = this.#queue;
         this.#queue = [];
         try {
-          if (this.#append) await appendFile(this.path, lines.join(''));
+          if (this.#append) await appendFile(this.path, Buffer.concat(lines));
           else await writeFile(this.path, lines[lines.length - 1]!);
         } catch (err) {
           this.#onError(err);
