@@ -89,6 +89,8 @@ async function runInForeground(config: ServiceConfig, pidFile: string): Promise<
     const server = await runServiceInForeground({ ...config, pidFile });
     // The real port (with --port 0) is known only now.
     writeServiceRecord(pidFile, { pid: process.pid, host: server.host, port: server.port, logFile: config.logFile });
+    // The service exits through process.exit() after a graceful stop: the record goes with it.
+    process.once('exit', () => removeServiceFiles(pidFile, process.pid));
   } catch (err) {
     removeServiceFiles(pidFile, process.pid);
     throw err;
