@@ -24,14 +24,6 @@ class RecordBuffer {
   // Returns false when memory runs out.
   bool append(const double* record);
   const double* data() const { return data_; }
-  // Hands the block (malloc'd, count() records long) to the caller, who must free() it.
-  double* release() {
-    double* data = data_;
-    data_ = nullptr;
-    capacity_ = 0;
-    count_ = 0;
-    return data;
-  }
   std::size_t count() const { return count_; }
 
  private:
