@@ -282,6 +282,16 @@ describe('native engine', function () {
     });
   });
 
+  it('a synchronous loop of many scans does not pile up memory', () => {
+    withLog(requestLine(1), (fd) => {
+      engine.scan(fd, 0);
+      const before = process.memoryUsage().rss;
+      for (let i = 0; i < 300_000; i++) engine.scan(fd, 0);
+      const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+      assert.ok(grown < 50, `RSS grew by ${grown.toFixed(0)} MiB over 300000 scans`);
+    });
+  });
+
   it('counts newlines over the whole file (the memchr ceiling of bench/scan)', () => {
     withLog(`a\n\nb\r\n${'x'.repeat(300_000)}\npartial`, (fd) => {
       assert.equal(engine.countLines(fd), 4);
