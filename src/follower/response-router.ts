@@ -90,6 +90,17 @@ export class ResponseRouter {
     });
   }
 
+  /**
+   * Fails the waiter of `index` with `err`, if one waits (a cheaper cancel than an
+   * AbortSignal, for a service that cancels one waiter per dropped request).
+   * @returns whether a waiter was failed.
+   */
+  cancel(index: number, err: Error): boolean {
+    const waiter = this.#waiters.get(index);
+    waiter?.reject(err);
+    return waiter !== undefined;
+  }
+
   /** Marks the session ended and fails every pending waiter with SessionEndedError. */
   endSession(): void {
     this.#sessionEnded = true;

@@ -68,20 +68,19 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
     compact: string,
     compactBytes: Buffer | undefined,
   ): Promise<string | undefined> {
-    const cancel = new AbortController();
+    const index = sessionLog.nextIndex;
+    const waiting = router.waitFor(index, { timeoutMs: deps.requestTimeoutMs });
     // The response (not the request) tells that the agent went away: the request's own
     // `close` fires as soon as its body has been read.
     const onClose = (): void => {
-      if (!reply.raw.writableEnded) cancel.abort(new AbortedError('the agent closed the connection before the response arrived'));
+      if (!reply.raw.writableEnded) router.cancel(index, new AbortedError('the agent closed the connection before the response arrived'));
     };
     reply.raw.on('close', onClose);
-    const index = sessionLog.nextIndex;
-    const waiting = router.waitFor(index, { signal: cancel.signal, timeoutMs: deps.requestTimeoutMs });
     try {
       sessionLog.appendRequest(compact, index, compactBytes);
       request.log.debug({ index, bytes: compact.length }, 'request appended');
     } catch (err) {
-      cancel.abort(err);
+      router.cancel(index, err as Error);
     }
     try {
       return await waiting;

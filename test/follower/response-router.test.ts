@@ -66,6 +66,17 @@ describe('ResponseRouter', () => {
     assert.equal(router.pending, 0);
   });
 
+  it('cancels one waiter by index with the given error, and says whether one waited', async () => {
+    const one = router.waitFor(1);
+    const two = router.waitFor(2);
+    assert.equal(router.cancel(1, new AbortedError('agent gone')), true);
+    await assert.rejects(one, /agent gone/);
+    assert.equal(router.cancel(1, new AbortedError('again')), false);
+    assert.equal(router.pending, 1);
+    appendFileSync(path, encodeResponseLine('{}', 2));
+    assert.equal(await two, '{}');
+  });
+
   it('rejects with the abort reason when it is one of ours', async () => {
     const cancel = new AbortController();
     const wait = router.waitFor(1, { signal: cancel.signal });

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Question: how long does one local-mode turn take? Sequential turns: the agent POSTs over
+// HTTP (node:http, keep-alive) to a service in its own process; the runtime is `ModelClient`
+// (dist/client) in the bench process: antiCallLlm(i, reply) appends response i and waits,
+// event-driven, for request i+1. A turn is timed from the agent's request bytes being ready
+// to its reply parsed. Two histories: "2 KiB" starts with a 2 KiB system message and grows
+// by one short exchange a turn (as the acceptance check turn-latency does); "+2 KiB/turn"
+// grows by 2 KiB a turn (the agent resends the whole conversation, so the last request is
+// about 700 KiB). One row per history and scanner, each in a fresh pair of processes.
+// Target (2 KiB history): p50 <= 2 ms, p99 <= 10 ms; the reference needs about 1000 ms a turn
+// (its client sleeps 1 s between polls).
+// Needs `npx tsc -p tsconfig.json`. Usage: node bench/turns.mjs [turns]   (default 300)
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+if (!existsSync(join(dist, 'server', 'index.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
+const WARMUP = 20;
+const HISTORIES = { '2 KiB': 0, '+2 KiB/turn': 2048 };
+
+/** Starts a service child on a free loopback port; resolves with its url and process. */
+export async function startServiceChild(dataDir, env = {}) {
+  const script =
+    `const { startServer } = await import(${JSON.stringify(join(dist, 'server', 'index.js'))});` +
+    `const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: ${JSON.stringify(dataDir)}, logLevel: 'warn' });` +
+    `console.log(s.url); process.on('SIGTERM', () => s.close().then(() => process.exit(0)));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const [data] = await once(child.stdout, 'data');
+  return { url: data.toString().trim(), child };
+}
+
+/** POSTs `body` and resolves with the response text; throws on a status other than 200. */
+export function post(url, body, agent) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+        else resolve(text);
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+
+async function runOnce(turns, growth) {
+  const { ModelClient } = await import(join(dist, 'client', 'model-client.js'));
+  const dir = mkdtempSync(join(tmpdir(), 'rms-bench-turns-'));
+  const { url, child } = await startServiceChild(dir);
+  const client = new ModelClient({ dataDir: dir });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const filler = 'lorem ipsum dolor sit amet, Grüße 你好 '.repeat(100);
+  const messages = [{ role: 'system', content: 'x'.repeat(2048) }];
+  const text = (n, tail) => (n > 0 ? filler.slice(0, n / 2 - 40) : '') + tail;
+  const latencies = [];
+  let lastRequestBytes = 0;
+  const total = turns + WARMUP;
+  const agentLoop = (async () => {
+    for (let i = 1; i <= total; i++) {
+      messages.push({ role: 'user', content: text(growth, `turn ${i}`) });
+      const body = Buffer.from(JSON.stringify({ model: 'bench', messages }), 'utf8');
+      lastRequestBytes = body.length;
+      const t = performance.now();
+      const reply = JSON.parse(await post(`${url}/v1/chat/completions`, body, agent));
+      if (i > WARMUP) latencies.push(performance.now() - t);
+      messages.push(reply.choices[0].message);
+    }
+  })();
+  const runtimeLoop = (async () => {
+    let req = await client.antiCallLlm(0);
+    for (let i = 1; i <= total; i++) {
+      if (!req.endsWith(`turn ${i}"}]}`)) throw new Error(`runtime got the wrong request at turn ${i}`);
+      const reply = JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: text(growth, `reply ${i}`) }, finish_reason: 'stop' }] });
+      if (i === total) {
+        await client.pushResponse(i, reply);
+        break;
+      }
+      req = await client.antiCallLlm(i, reply);
+    }
+  })();
+  await Promise.all([agentLoop, runtimeLoop]);
+  client.close();
+  agent.destroy();
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  rmSync(dir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  return {
+    turns,
+    p50: quantile(latencies, 0.5),
+    p90: quantile(latencies, 0.9),
+    p99: quantile(latencies, 0.99),
+    max: latencies[latencies.length - 1],
+    lastRequestKiB: lastRequestBytes / 1024,
+  };
+}
+
+const isMain = process.argv[1] === fileURLToPath(import.meta.url);
+if (isMain && process.argv[2] === '--child') {
+  console.log(JSON.stringify(await runOnce(Number(process.argv[3]), Number(process.argv[4]))));
+} else if (isMain) {
+  const turns = Number(process.argv[2] ?? 300);
+  const { loadNativeEngine } = await import(join(dist, 'scanner', 'load.js'));
+  const scanners = loadNativeEngine().engine ? ['native', 'ts'] : ['ts'];
+  const rows = [];
+  for (const [history, growth] of Object.entries(HISTORIES)) {
+    for (const scanner of scanners) {
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', String(turns), String(growth)], {
+        env: { ...process.env, ROCK_MS_SCANNER: scanner },
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`the ${history} ${scanner} run failed (exit ${r.status})`);
+      rows.push({ history, growth, scanner, ...JSON.parse(r.stdout.trim().split('\n').pop()) });
+    }
+  }
+  const ms = (v) => v.toFixed(2);
+  console.log(`Sequential turns, agent over HTTP (service in its own process), runtime ModelClient in process (${WARMUP} warm-up turns not counted)`);
+  console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log('| history | scanner | turns | p50 ms | p90 ms | p99 ms | max ms | last request KiB | target p50 <= 2, p99 <= 10 |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of rows) {
+    const verdict = r.growth > 0 ? '(heavy, no target)' : r.p50 <= 2 && r.p99 <= 10 ? 'met' : 'missed';
+    console.log(`| ${r.history} | ${r.scanner} | ${r.turns} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.lastRequestKiB.toFixed(0)} | ${verdict} |`);
+  }
+  console.log('| reference (Python, 1 s poll) | | | ~1000 | | | | | |');
+}
