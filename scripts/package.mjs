@@ -74,14 +74,11 @@ function tarballFiles(tarball) {
   return run('tar', ['-tzf', tarball], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout.split('\n').filter(Boolean);
 }
 
-// 1. Build what is out of date: the addon (node-gyp) and the TypeScript.
-if (isStale(addon, [join(root, 'binding.gyp'), join(root, 'native')])) {
-  run(process.execPath, [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '--loglevel=warn']);
-}
-if (!existsSync(addon)) fail(`no addon at ${addon} after node-gyp: the platform package needs it`);
-if (isStale(join(root, 'dist', 'index.js'), [join(root, 'src'), join(root, 'tsconfig.json')])) {
-  run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json']);
-}
+// 1. Build what is out of date (the addon with node-gyp, the TypeScript with tsc).
+const addonStale = isStale(addon, [join(root, 'binding.gyp'), join(root, 'native')]);
+const distStale = isStale(join(root, 'dist', 'index.js'), [join(root, 'src'), join(root, 'tsconfig.json')]);
+if (addonStale || distStale) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
+if (!existsSync(addon)) fail(`no addon at ${addon} after the build (see its output): the platform package needs it`);
 
 const stage = mkdtempSync(join(tmpdir(), 'rms-package-'));
 try {
