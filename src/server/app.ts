@@ -2,6 +2,8 @@
  * The fastify instance both modes share: raw-body parsing, OpenAI-shaped errors, 404s,
  * /health, /metrics, and request metrics. Routes of a mode are added on top.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config/types.js';
 import { openAiErrorBody, sendError, classifyError } from './http-errors.js';
@@ -15,6 +17,8 @@ const HEALTHY = '{"status":"healthy"}';
  * that a keep-alive client cannot hold the server open after its last answer.
  */
 export function createApp(config: ServiceConfig, metrics: ServiceMetrics, isClosing: () => boolean): FastifyInstance {
+  // ROCK_LOGGING_PATH may not exist yet in a fresh sandbox.
+  if (config.serviceLogFile) mkdirSync(dirname(config.serviceLogFile), { recursive: true });
   const app = Fastify({
     logger: config.serviceLogFile
       ? { level: config.logLevel, file: config.serviceLogFile }

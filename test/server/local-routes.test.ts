@@ -46,15 +46,18 @@ describe('server: local-mode chat route', () => {
     assert.equal(JSON.parse(await res.text()).choices[0].message.content, 'SESSION_END is only a word here');
   });
 
-  it('plays the reference scenario: three calls answered in turn, a retry writes nothing, SESSION_END after the agent dies', async () => {
+  it('plays the reference scenario: three calls answered in turn, a repeated response changes nothing, SESSION_END after the agent dies', async () => {
     for (let i = 1; i <= 3; i++) {
       const pending = svc.chat(`{"model":"m","messages":[{"role":"user","content":"turn ${i}"}]}`);
       assert.match(await svc.request(i), new RegExp(`turn ${i}`));
       svc.respond(i, REPLY(`answer ${i}`));
+      // A runtime that wrote response 2 twice (a retry that did not check): the extra line answers nobody.
+      if (i === 2) svc.respond(i, REPLY('duplicate'));
       assert.equal(JSON.parse(await (await pending).text()).choices[0].message.content, `answer ${i}`);
     }
     const requests = svc.lines().filter((l) => l.kind === 'request').map((l) => l.index);
     assert.deepEqual(requests, [1, 2, 3]);
+    assert.equal(await svc.metric('rock_model_service_pending_waiters'), 0);
     const pending = svc.chat('{"model":"m","messages":[{"role":"user","content":"turn 4"}]}');
     await svc.request(4);
     const watch = await fetch(`${svc.url}/v1/agent/watch`, { method: 'POST', body: '{"pid":2147483646}' });

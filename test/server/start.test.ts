@@ -45,6 +45,26 @@ describe('server: start and stop', () => {
     }
   });
 
+  it('writes its structured log to the configured file (creating its directory), one JSON object a line, without request bodies', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rms-start-log-'));
+    const serviceLogFile = join(root, 'logs', 'model_service.log');
+    const svc = await startTestService({ serviceLogFile, logLevel: 'info' });
+    try {
+      const pending = svc.chat('{"model":"m","messages":["secret body"]}');
+      await svc.request(1);
+      svc.respond(1, REPLY);
+      await pending;
+      await svc.server.close();
+      const lines = readFileSync(serviceLogFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+      assert.ok(lines.some((l) => l.msg === 'model service started' && l.scanner === svc.server.scannerKind));
+      assert.ok(lines.some((l) => l.msg === 'model service stopping'));
+      assert.ok(!readFileSync(serviceLogFile, 'utf8').includes('secret body'));
+    } finally {
+      await svc.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('fails to start on a port in use, leaving nothing listening', async () => {
     const svc = await startTestService();
     const dir = mkdtempSync(join(tmpdir(), 'rms-start-busy-'));
