@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceConfig } from '../config/types.js';
-import { retryDelayMs } from './backoff.js';
+import { retryAfterMs, retryDelayMs } from './backoff.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
 import { isEventStream, passStream, readWhole, recordedBody } from './upstream-body.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -19,7 +19,7 @@ type Outcome =
   | { kind: 'client-gone'; response: unknown };
 
 /** How one attempt ended. */
-type AttemptResult = { retry: false; outcome: Outcome } | { retry: true; reason: string };
+type AttemptResult = { retry: false; outcome: Outcome } | { retry: true; reason: string; retryAfterMs?: number };
 
 /**
  * Proxy mode's forwarding backend (SPEC section 7): each call goes upstream byte for byte,
@@ -79,7 +79,7 @@ export class ForwardingBackend {
           continue;
         }
         this.metrics.retries.inc({ reason: result.reason });
-        const delayMs = retryDelayMs(attempt, this.config.retry);
+        const delayMs = retryDelayMs(attempt, this.config.retry, result.retryAfterMs);
         this.log.warn({ url: url.href, attempt, reason: result.reason, delayMs }, 'upstream attempt failed; retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delayMs);
@@ -122,7 +122,7 @@ export class ForwardingBackend {
       // Read the unwanted answer to its end so its connection goes back to the pool.
       upstream.resume();
       observe(String(status));
-      return { retry: true, reason: String(status) };
+      return { retry: true, reason: String(status), retryAfterMs: retryAfterMs(upstream.headers['retry-after']) };
     }
     const body = isEventStream(upstream) ? await passStream(attempt, upstream, res, this.log) : await readWhole(attempt, upstream);
     if (body.failure) {

@@ -116,6 +116,18 @@ describe('proxy forwarding', () => {
     assert.match(String(record!.error), /429/);
   });
 
+  it('waits as long as a 429 answer's Retry-After asks before the next attempt', async () => {
+    const arrivals: number[] = [];
+    upstream = await ScriptedUpstream.start((_call, res, n) => {
+      arrivals.push(Date.now());
+      if (n === 1) return json(res, 429, { error: { message: 'later' } }, { 'retry-after': '0.3' });
+      json(res, 200, COMPLETION);
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, retry: { maxDelayMs: 5000 } });
+    assert.equal((await post(proxy, { model: 'm', messages: [] })).status, 200);
+    assert.ok(arrivals[1]! - arrivals[0]! >= 290, `retried after ${arrivals[1]! - arrivals[0]!} ms`);
+  });
+
   it('passes a non-retryable 400 through at once', async () => {
     upstream = await ScriptedUpstream.start((_call, res) => json(res, 400, { error: { message: 'bad model' } }));
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
