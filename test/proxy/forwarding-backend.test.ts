@@ -116,7 +116,7 @@ describe('proxy forwarding', () => {
     assert.match(String(record!.error), /429/);
   });
 
-  it('waits as long as a 429 answer's Retry-After asks before the next attempt', async () => {
+  it("waits as long as a 429 answer's Retry-After asks before the next attempt", async () => {
     const arrivals: number[] = [];
     upstream = await ScriptedUpstream.start((_call, res, n) => {
       arrivals.push(Date.now());
