@@ -163,6 +163,32 @@ describe('rock model-service start, stop, status, watch-agent', function () {
       }
     });
 
+    it('stop kills a service that ignores SIGTERM after the grace period, and an unreaped corpse counts as gone', async function () {
+      this.timeout(40_000);
+      // An orphan (its shell exits at once) that ignores SIGTERM. Where PID 1 does not reap,
+      // it stays a zombie after SIGKILL, which stop must see as stopped.
+      const script = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('ready')";
+      const shell = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "${script}" model-service >/dev/null & echo $!`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const pid = Number(await new Promise<string>((r) => shell.stdout!.once('data', (d: Buffer) => r(d.toString()))));
+      try {
+        mkdirSync(join(ws.dir, 'data', 'cli', 'model'), { recursive: true });
+        writeFileSync(ws.pidFile, `${pid}\n`);
+        await new Promise((r) => setTimeout(r, 500));
+        const started = Date.now();
+        const stopped = await ws.rock(['stop'], 30_000);
+        assert.equal(stopped.code, 0, stopped.stderr);
+        assert.match(stopped.stdout, new RegExp(`killed \\(it ignored SIGTERM for 10 s\\) \\(pid ${pid}\\)`));
+        assert.ok(Date.now() - started < 14_000, 'stop waited past SIGKILL for a zombie');
+        assert.equal(existsSync(ws.pidFile), false);
+      } finally {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+
     it('a start that cannot listen fails with the service output and leaves no pid file', async () => {
       const busy = await new Promise<import('node:net').Server>((resolve) => {
         import('node:net').then(({ createServer }) => {
