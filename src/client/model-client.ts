@@ -102,7 +102,6 @@ export class ModelClient {
   async popRequestBytes(index: number, options: WaitOptions = {}): Promise<Buffer> {
     checkIndex(index);
     if (index === 0) throw new InvalidArgumentError('request indexes start at 1');
-    if (this.closed) throw new ModelServiceError('RMS_SCANNER_CLOSED', 'this ModelClient is closed; create a new one');
     const scanner = this.openScanner();
     const latest = scanner.findLast(KindMask.Request | KindMask.SessionEnd);
     if (latest !== null) {
@@ -135,6 +134,7 @@ export class ModelClient {
   }
 
   private openScanner(): LogScanner {
+    if (this.closed) throw new ModelServiceError('RMS_SCANNER_CLOSED', 'this ModelClient is closed; create a new one');
     if (this.scanner === undefined) {
       this.scanner = openScanner(this.logFile);
     } else if (this.scanner.isReplaced()) {

@@ -240,6 +240,14 @@ describe('ModelClient', () => {
       await assert.rejects(client.popRequest(2, { signal: AbortSignal.abort() }), { code: 'RMS_ABORTED' });
     });
 
+    it('a closed client refuses further calls and writes nothing', async () => {
+      writeFileSync(log, requestLine(1));
+      client.close();
+      await assert.rejects(client.antiCallLlm(1, RESPONSE), { code: 'RMS_SCANNER_CLOSED' });
+      await assert.rejects(client.popRequest(1), { code: 'RMS_SCANNER_CLOSED' });
+      assert.equal(responseLines(log).length, 0);
+    });
+
     it('close() releases a pending wait with an AbortedError', async () => {
       writeFileSync(log, requestLine(1));
       const pending = client.popRequest(2);
