@@ -61,6 +61,11 @@ if (spawnSync(process.execPath, [rock, 'model-service', 'status'], { env: { ...p
 
 const tiny = makeLog(2, 10);
 const big = makeLog(1024, 1 << 20); // 1 GiB of 1 MiB requests
+// A gigabyte must not stay behind in the temp dir when the run is interrupted.
+process.once('SIGINT', () => {
+  for (const log of [tiny, big]) rmSync(log.dir, { recursive: true, force: true });
+  process.exit(130);
+});
 try {
   const times = { node: [] };
   for (const s of scanners) {
