@@ -273,12 +273,26 @@ describe('native engine', function () {
         for (const options of [undefined, { maxRecords: 1 }, { maxRecords: 333 }, { maxBytes: 1 }, { maxBytes: 70_000 }, { maxBytes: 300_000, maxRecords: 5000 }]) {
           assert.deepEqual(scanToEnd(engine, fd, 0, options), scanToEnd(tsEngine, fd, 0, options));
         }
-        for (const before of [0, 1, 1000, 300_000, content.length - 1, content.length, content.length + 5]) {
-          const a = engine.findLast(fd, ALL_KINDS, before);
-          const b = tsEngine.findLast(fd, ALL_KINDS, before);
-          assert.deepEqual(a && tupleOf(a), b && tupleOf(b));
+        // Rare kinds send the backward walk past the 64 KiB tail window into the mapping.
+        const masks = [ALL_KINDS, KindMask.Request, KindMask.SessionEnd, KindMask.Malformed | KindMask.Response];
+        for (const before of [0, 1, 1000, 70_000, 300_000, content.length - 1, content.length, content.length + 5]) {
+          for (const mask of masks) {
+            const a = engine.findLast(fd, mask, before);
+            const b = tsEngine.findLast(fd, mask, before);
+            assert.deepEqual(a && tupleOf(a), b && tupleOf(b), `mask ${mask} before ${before}`);
+          }
         }
       });
+    });
+  });
+
+  it('findLast walks back past its tail window to a line far from the end', () => {
+    const tail = requestLine(2, `{"p":"${'z'.repeat(1000)}"}`).repeat(300);
+    withLog(`SESSION_END\n${tail}`, (fd) => {
+      assert.deepEqual(tupleOf(engine.findLast(fd, KindMask.SessionEnd)!), [RecordKind.SessionEnd, -1, 0, 0, 0, 12]);
+      assert.equal(engine.findLast(fd, KindMask.Response), null);
+      assert.deepEqual(tupleOf(engine.findLast(fd, KindMask.SessionEnd, 12)!), [RecordKind.SessionEnd, -1, 0, 0, 0, 12]);
+      assert.equal(engine.findLast(fd, KindMask.SessionEnd, 11), null);
     });
   });
 
