@@ -13,6 +13,7 @@
  * would have gone.)
  */
 import { InvalidArgumentError } from '../errors.js';
+import { DEFAULT_MAX_RECORDS } from './arguments.js';
 import type { LogRecord, RecordKind, ScanEngine, ScanOptions, ScanResult } from './types.js';
 
 /** What the addon exports (native/addon.cc). Change kAbiVersion there and NATIVE_ABI_VERSION here together. */
@@ -25,8 +26,6 @@ export interface NativeBinding {
 
 /** The addon ABI this wrapper speaks; a binary that reports another one is not used. */
 export const NATIVE_ABI_VERSION = 1;
-
-const DEFAULT_MAX_RECORDS = 65536;
 
 /** Returns why `value` cannot be used as the addon, or null when it can. */
 export function bindingProblem(value: unknown): string | null {
