@@ -9,7 +9,7 @@ import { sendOpenAiError } from './openai-error.js';
 import type { CallRecord, CallRecorder } from './recorder.js';
 import { readChatRequest, type ChatRequest } from './chat-request.js';
 import type { ProxyLog } from './proxy-log.js';
-import type { AttemptFailure, UpstreamAttempt, UpstreamClient } from './upstream-client.js';
+import { AttemptFailure, type UpstreamAttempt, type UpstreamClient } from './upstream-client.js';
 import { chatCompletionsUrl, upstreamBase } from './upstream-base.js';
 
 /** How one call ended, for the client and for the record. */
@@ -27,6 +27,11 @@ type AttemptResult = { retry: false; outcome: Outcome } | { retry: true; reason:
  * unchanged; streams pass through as they arrive. Every forwarded call is recorded.
  */
 export class ForwardingBackend {
+  private active = 0;
+  private stopping = false;
+  private readonly onIdle: (() => void)[] = [];
+  private readonly sleeping = new Set<() => void>();
+
   constructor(
     private readonly config: ServiceConfig,
     private readonly client: UpstreamClient,
@@ -51,8 +56,25 @@ export class ForwardingBackend {
       sendOpenAiError(res, 400, message, 'RMS_CONFIG');
       return;
     }
-    const outcome = await this.forward(chatCompletionsUrl(base), chat, request, res);
-    this.finish(chat, outcome, res, startedAt);
+    this.active++;
+    try {
+      const outcome = await this.forward(chatCompletionsUrl(base), chat, request, res);
+      this.finish(chat, outcome, res, startedAt);
+    } finally {
+      if (--this.active === 0) for (const resolve of this.onIdle.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Ends the calls under way (their clients get 502, or a stream cut short) without further
+   * attempts, and closes the upstream connections.
+   * @returns once every call has been answered and handed to the recorder.
+   */
+  async close(): Promise<void> {
+    this.stopping = true;
+    for (const wake of this.sleeping) wake();
+    this.client.close();
+    if (this.active > 0) await new Promise<void>((resolve) => this.onIdle.push(resolve));
   }
 
   private async forward(url: URL, chat: ChatRequest, request: FastifyRequest, res: ServerResponse): Promise<Outcome> {
@@ -70,10 +92,12 @@ export class ForwardingBackend {
     const { maxAttempts } = this.config.retry;
     try {
       for (let attempt = 1; ; attempt++) {
+        if (this.stopping) return { kind: 'failed', failure: new AttemptFailure('connection', 'the model service is stopping'), attempts: attempt - 1 };
         current = this.client.send(url, headers, chat.body);
         const result = await this.runAttempt(current, res, attempt < maxAttempts, () => clientGone);
         if (clientGone) return { kind: 'client-gone', response: result.retry ? null : responseOf(result.outcome) };
         if (!result.retry) return result.outcome.kind === 'failed' ? { ...result.outcome, attempts: attempt } : result.outcome;
+        if (this.stopping) continue;
         if (current.reusedSocket && result.reason === 'connection_error' && attempt === 1) {
           // The server closed an idle pooled connection as we reused it: not the upstream's fault, resend at once.
           continue;
@@ -87,7 +111,9 @@ export class ForwardingBackend {
             clearTimeout(timer);
             resolve();
           };
+          this.sleeping.add(wake);
         });
+        this.sleeping.delete(wake!);
         wake = undefined;
         if (clientGone) return { kind: 'client-gone', response: null };
       }

@@ -21,7 +21,8 @@ export interface ProxyContext {
  * Registers proxy mode's POST /v1/chat/completions on `app`: replay when `config.replayFile`
  * is set, else forwarding (recording to `config.recordingFile`). The route expects the raw
  * body (a Buffer) from the service's content-type parser.
- * @returns a handle whose close() releases upstream connections and flushes the recording.
+ * @returns a handle whose close() ends the calls under way (their clients get 502), writes
+ *   their records and closes the recording; it may be called before the HTTP server closes, and again.
  * @throws ConfigError when the replay file is missing or malformed, or the recording file cannot be opened.
  */
 export async function registerProxyRoutes(app: FastifyInstance, config: ServiceConfig, ctx: ProxyContext): Promise<{ close(): Promise<void> }> {
@@ -38,11 +39,13 @@ export async function registerProxyRoutes(app: FastifyInstance, config: ServiceC
   const forwarding = new ForwardingBackend(config, client, recorder, metrics, ctx.log);
   app.post('/v1/chat/completions', (request, reply) => forwarding.handle(request, reply));
   ctx.log.info({ proxyBaseUrl: config.proxyBaseUrl, proxyRules: config.proxyRules, recordingFile: config.recordingFile }, 'proxy mode: forwarding');
+  let closing: Promise<void> | undefined;
   return {
-    close: async () => {
-      client.close();
-      await recorder?.close();
-    },
+    close: () =>
+      (closing ??= (async () => {
+        await forwarding.close();
+        await recorder?.close();
+      })()),
   };
 }
 

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
 import OpenAI from 'openai';
+import { Registry } from 'prom-client';
+import { resolveServiceConfig } from '../../src/config/resolve.js';
+import { registerProxyRoutes } from '../../src/proxy/index.js';
 import { COMPLETION, ScriptedUpstream, chunkEvent, json, recordsOnce, startProxy, type TestProxy } from './fixtures.js';
 
 const TOOL_STREAM = [
@@ -88,5 +96,48 @@ describe('proxy mode through the official openai client', () => {
       return true;
     });
     assert.deepEqual(await replay.records(), [], 'a replay records nothing');
+  });
+});
+
+describe('registerProxyRoutes close()', () => {
+  it('ends the calls under way with 502 and records them, without waiting for the upstream or pending retries', async () => {
+    const upstream = await ScriptedUpstream.start((_call, res, n) => {
+      if (n === 1) json(res, 429, { error: { message: 'later' } });
+      // the other calls stall
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'rms-proxy-close-'));
+    const app = Fastify();
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    const recordingFile = join(dir, 'rec.jsonl');
+    const config = resolveServiceConfig(
+      { type: 'proxy', dataDir: dir, proxyBaseUrl: upstream.baseUrl, recordingFile, requestTimeoutMs: 60_000, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } },
+      {},
+    );
+    const log = { info() {}, warn() {}, error() {} };
+    const proxy = await registerProxyRoutes(app, config, { registry: new Registry(), log });
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/chat/completions`;
+      const call = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m"}' });
+      const retrying = call();
+      while (upstream.calls.length < 1) await new Promise((r) => setTimeout(r, 5));
+      const stalled = call();
+      while (upstream.calls.length < 2) await new Promise((r) => setTimeout(r, 5));
+      const started = Date.now();
+      await proxy.close();
+      assert.ok(Date.now() - started < 5000);
+      for (const answer of await Promise.all([retrying, stalled])) {
+        assert.equal(answer.status, 502);
+        assert.match(((await answer.json()) as { error: { message: string } }).error.message, /stopping/);
+      }
+      const lines = (await readFile(recordingFile, 'utf8')).trim().split('\n');
+      assert.equal(lines.length, 2);
+      await proxy.close();
+    } finally {
+      await app.close();
+      await upstream.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
