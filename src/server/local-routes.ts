@@ -78,7 +78,7 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
     reply.raw.on('close', onClose);
     try {
       sessionLog.appendRequest(compact, index, compactBytes);
-      request.log.debug({ index, bytes: compact.length }, 'request appended');
+      request.log.debug({ index }, 'request appended');
     } catch (err) {
       router.cancel(index, err as Error);
     }
