@@ -3,6 +3,7 @@
  * requests and appends request lines and the one SESSION_END line. Reading is the follower's job.
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import {
   appendLine,
@@ -40,6 +41,7 @@ export class SessionLog {
    */
   static start(dataDir: string, path: string): SessionLog {
     mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path)) renameSync(path, `${path}.prev`);
     return new SessionLog(path, openAppendFd(path));
   }
