@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compactJson, encodeRequestLine } from '../../src/protocol/index.js';
-import { collect, makeTempDir, removeDir, requireBuiltCli, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { collect, makeTempDir, removeDir, requireBuiltCli, ROCK_BIN, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 
 const RESPONSE = '{"choices":[{"index":0,"message":{"role":"assistant","content":"r"},"finish_reason":"stop"}]}';
 
@@ -74,6 +75,22 @@ describe('rock model-service anti-call-llm', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.length > 512 * 1024);
     assert.equal(result.stdout.endsWith('\n'), true);
+    assert.equal(JSON.parse(result.stdout).messages[0].content, big);
+  });
+
+  it('prints a 1 MiB request whole when stdout is a non-blocking pipe that fills up', async function () {
+    // Node keeps its own pipes blocking, so python sets O_NONBLOCK on the pipe before it runs the CLI.
+    const python = spawnSync('python3', ['-c', '0']);
+    if (python.status !== 0) this.skip();
+    const big = 'x'.repeat(1024 * 1024);
+    writeFileSync(log, requestLine(1, big));
+    const exec = `import os; os.set_blocking(1, False); os.execv(${JSON.stringify(process.execPath)}, ['node', ${JSON.stringify(ROCK_BIN)}, 'model-service', 'anti-call-llm', '--index', '0'])`;
+    const child = spawn('python3', ['-c', exec], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    child.stdout.resume();
+    const result = await collect(child);
+    assert.equal(result.code, 0, result.stderr);
     assert.equal(JSON.parse(result.stdout).messages[0].content, big);
   });
 
