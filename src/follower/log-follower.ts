@@ -74,8 +74,7 @@ export class LogFollower {
       // Unreadable for now: the first scan reports it through onError.
     }
     this.#armWatcher();
-    this.#timer = setInterval(() => this.#onPoll(), this.#pollIntervalMs);
-    this.#timer.unref();
+    this.resumePolling();
   }
 
   /** Returns the saved offset: the start of the first line not yet delivered. */
@@ -132,12 +131,28 @@ export class LogFollower {
     }
   }
 
+  /**
+   * Stops the safety-net poll; file events still wake the follower. For an owner with
+   * nothing to wait for: an idle service then costs no timer wakes at all (ten a second,
+   * times thousands of services on a host).
+   */
+  pausePolling(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Restarts the safety-net poll (the default state). */
+  resumePolling(): void {
+    if (this.#closed || this.#timer) return;
+    this.#timer = setInterval(() => this.#onPoll(), this.#pollIntervalMs);
+    this.#timer.unref();
+  }
+
   /** Stops watching and closes the scanner. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.pausePolling();
     this.#watcher?.close();
     this.#watcher = undefined;
     this.#recordListeners.clear();

@@ -3,6 +3,8 @@
  * waiter of one service (SPEC section 4). Waiters live in a map keyed by index, so a batch
  * costs one lookup per record, not one pass per waiter.
  *
+ * The follower's poll runs only while someone waits; file events wake it either way.
+ *
  * A truncation or replacement of the log does not fail anyone: the follower rescans the new
  * file from its start and pending waiters keep waiting, because the runtime may write their
  * responses again. The session-ended state is sticky: once SESSION_END was seen, a new file
@@ -26,12 +28,16 @@ interface Waiter {
 }
 
 export class ResponseRouter {
+  readonly #follower: LogFollower;
   readonly #waiters = new Map<number, Waiter>();
   readonly #unsubscribe: () => void;
   #sessionEnded = false;
 
   constructor(follower: LogFollower) {
+    this.#follower = follower;
     this.#unsubscribe = follower.onRecords((batch, scanner) => this.#route(batch, scanner));
+    // File events keep the follower current; the poll is a safety net for waiters only.
+    follower.pausePolling();
   }
 
   /** Returns how many requests are waiting for their response. */
@@ -64,6 +70,7 @@ export class ResponseRouter {
       const settle = (finish: () => void): void => {
         if (this.#waiters.get(index) !== waiter) return;
         this.#waiters.delete(index);
+        if (this.#waiters.size === 0) this.#follower.pausePolling();
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         finish();
@@ -73,6 +80,7 @@ export class ResponseRouter {
         reject: (err) => settle(() => reject(err)),
       };
       this.#waiters.set(index, waiter);
+      if (this.#waiters.size === 1) this.#follower.resumePolling();
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined) {
         timer = setTimeout(

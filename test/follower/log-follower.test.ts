@@ -70,6 +70,28 @@ for (const engine of availableEngines()) {
       }
     });
 
+    it('polls only while polling is not paused; file events wake it either way', async () => {
+      writeFileSync(path, '');
+      const other = mkdtempSync(join(tmpdir(), 'rms-follow-link-'));
+      try {
+        const alias = join(other, 'alias.log');
+        linkSync(path, alias);
+        const { follower, indexes } = follow({ pollIntervalMs: 20 });
+        follower.pausePolling();
+        appendFileSync(alias, line(1));
+        await new Promise((r) => setTimeout(r, 150));
+        assert.deepEqual(indexes, [], 'a paused follower polled');
+        appendFileSync(path, line(2));
+        await until(() => indexes.length === 2, 2000, 'the event-driven scan while paused');
+        appendFileSync(alias, line(3));
+        follower.resumePolling();
+        await until(() => indexes.length === 3, 2000, 'the poll after resuming');
+        assert.deepEqual(indexes, [1, 2, 3]);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
+    });
+
     it('delivers each complete line once, keeps a partial line for later, and saves its offset', async () => {
       writeFileSync(path, Buffer.concat([line(1), line(2)]));
       const { follower, indexes } = follow();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError, InvalidArgumentError, SessionEndedError, TimeoutError } from '../../src/errors.js';
@@ -34,6 +34,19 @@ describe('ResponseRouter', () => {
     appendFileSync(path, encodeResponseLine('{"a":1}', 1));
     assert.equal(await one, '{"a":1}');
     assert.equal(router.pending, 0);
+  });
+
+  it('polls for its waiters when no file event comes (a write through a hard link in another directory)', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'rms-router-link-'));
+    try {
+      const alias = join(other, 'alias.log');
+      linkSync(path, alias);
+      const wait = router.waitFor(1);
+      appendFileSync(alias, encodeResponseLine('{"polled":true}', 1));
+      assert.equal(await wait, '{"polled":true}');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('serves a thousand waiters on one follower, answered in reverse order', async () => {
