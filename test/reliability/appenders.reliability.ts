@@ -13,7 +13,11 @@ describe('reliability: concurrent appenders', function () {
     });
   }
 
-  it(`a line longer than one write(2) can carry (${LINUX_MAX_WRITE} bytes) is refused and its torn tail cut off`, async () => {
+  it(`a line longer than one write(2) can carry (${LINUX_MAX_WRITE} bytes), with no other writer, is refused cleanly or appended whole`, async () => {
+    assertHeld(await oversizedLineAppend({ extra: 2048, withConcurrentWriter: false }), true);
+  });
+
+  it('a line of 2 GiB or more is refused before anything is written', async () => {
     assertHeld(await oversizedLineAppend({ extra: 4096, withConcurrentWriter: false }), true);
   });
 });

@@ -107,6 +107,13 @@ export async function restartAfterKill(params: RestartParams): Promise<ScenarioF
       const replies = await Promise.all(fresh);
       replies.forEach((r, i) => findings.check(r.status === 200 && r.body.includes(`new-reply-${i + 1}`), `new-session call ${i + 1} got ${r.status} ${r.body.slice(0, 80)}`));
       client.close();
+      if (cycle + 1 < params.cycles) {
+        // The next cycle starts a session of its own: a clean stop and start.
+        const stopped = await rock(place, ['stop']);
+        findings.check(stopped.code === 0, `stop between cycles exited ${stopped.code}: ${stopped.stderr.trim()}`);
+        const again = await rock(place, ['start', '--host', '127.0.0.1', '--port', String(port)]);
+        findings.check(again.code === 0, `start between cycles exited ${again.code}: ${again.stderr.trim()}`);
+      }
     }
     const status = await rock(place, ['status']);
     findings.check(status.code === 0 && /pid/.test(status.stdout), `status after the restarts: ${status.code} ${status.stdout}`);
@@ -114,7 +121,7 @@ export async function restartAfterKill(params: RestartParams): Promise<ScenarioF
     findings.check(stop.code === 0 && !existsSync(pidFile), `stop exited ${stop.code}, pid file ${existsSync(pidFile) ? 'left' : 'removed'}`);
     return {
       scenario: 'Restart after SIGKILL',
-      load: `${params.cycles} sessions of 2 turns plus 3 calls after each restart, through the CLI`,
+      load: `${params.cycles} sessions of 2 turns plus 3 calls after each restart, through the CLI (a clean stop and start between cycles)`,
       faults: `${params.cycles} SIGKILL of the service mid-session, stale pid file (zombie), restart`,
       inputs: `agent call and runtime waiting at the kill; runtime with --timeout${params.runtimeAcrossRestart ? ' and without' : ''}`,
       lost,

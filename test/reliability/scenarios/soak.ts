@@ -71,6 +71,7 @@ export async function soak(params: SoakParams): Promise<ScenarioFigures> {
         'service heap used start → end': `${(s.heapUsed / MiB).toFixed(1)} → ${(endMemory.heapUsed / MiB).toFixed(1)} MiB`,
         'turn p50 first tenth → last tenth': `${firstMedian.toFixed(1)} → ${lastMedian.toFixed(1)} ms`,
         'turn p99': `${percentile(latency, 99).toFixed(1)} ms`,
+        'turn p50 by tenth of the run': Array.from({ length: 10 }, (_, i) => percentile(latency.slice(i * tenth, (i + 1) * tenth), 50).toFixed(1)).join(' / ') + ' ms',
       },
       violations: findings.violations,
       seconds: (performance.now() - started) / 1000,

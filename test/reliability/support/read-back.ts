@@ -24,7 +24,12 @@ export function readBack(path: string, engine: ScanEngine, visit: (record: LogRe
       for (let i = 0; i < batch.count; i++) {
         const record = recordAt(batch, i);
         const line = Buffer.allocUnsafe(record.lineEnd - record.lineStart);
-        readSync(fd, line, 0, line.length, record.lineStart);
+        // One read(2) moves at most 0x7ffff000 bytes: loop for longer lines.
+        for (let at = 0; at < line.length; ) {
+          const n = readSync(fd, line, at, line.length - at, record.lineStart + at);
+          if (n === 0) throw new Error(`the log ended inside the line at ${record.lineStart}`);
+          at += n;
+        }
         visit(record, line);
         records++;
       }
