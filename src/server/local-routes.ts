@@ -3,7 +3,7 @@
  * answered with the response line of its index, which the runtime writes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AbortedError, InvalidArgumentError, InvalidJsonError, SessionEndedError } from '../errors.js';
+import { AbortedError, InvalidArgumentError, InvalidJsonError, SessionEndedError, WriteFailedError } from '../errors.js';
 import type { ResponseRouter } from '../follower/index.js';
 import { decodeUtf8, parseJsonText, type ParsedJson } from '../protocol/index.js';
 import type { AgentWatcher } from './agent-watch.js';
@@ -85,6 +85,8 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
     try {
       return await waiting;
     } catch (err) {
+      // Session end, timeout, a departed agent and a stop are expected outcomes; a failed write is not.
+      if (err instanceof WriteFailedError) request.log.error({ err, index }, 'appending the request line failed');
       sendError(reply, err);
       return undefined;
     } finally {
