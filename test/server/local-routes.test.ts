@@ -184,7 +184,7 @@ describe('server: local-mode limits', () => {
     }
   });
 
-  it('refuses a body over the limit with 413, writing nothing', async () => {
+  it('refuses a body over the limit with 413, writing nothing, and takes one of exactly the limit', async () => {
     const svc = await startTestService({ bodyLimitBytes: 1024 });
     try {
       const big = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'a'.repeat(4096) }] });
@@ -203,6 +203,12 @@ describe('server: local-mode limits', () => {
       });
       assert.equal(chunked, 413);
       assert.equal(svc.lines().length, 0);
+      const exact = JSON.stringify({ model: 'm', pad: 'p'.repeat(1024 - 22) });
+      assert.equal(Buffer.byteLength(exact), 1024);
+      const accepted = svc.chat(exact);
+      assert.equal(await svc.request(1), exact);
+      svc.respond(1, '{"ok":true}');
+      assert.equal((await accepted).status, 200);
     } finally {
       await svc.close();
     }
