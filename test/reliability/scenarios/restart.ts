@@ -64,7 +64,9 @@ export async function restartAfterKill(params: RestartParams): Promise<ScenarioF
       findings.check(!agent.ok, 'the waiting agent call got an answer from a killed service');
       note('agent call pending at the kill', agent.ok ? `status ${agent.value.status}` : `network error after ${agentMs.toFixed(0)} ms (${agent.error})`);
       await eventually('the killed service to stop answering', async () => ((await health(url)) === 0 ? true : undefined));
-      note('killed service state', processState(pid) === 'Z' ? 'zombie' : processState(pid));
+      // SIGKILL takes a moment to land (state D while the kernel tears the process down).
+      const state = await eventually('the killed service to be gone or a zombie', () => (['Z', 'gone'].includes(processState(pid)) ? processState(pid) : undefined), 5000).catch(() => processState(pid));
+      note('killed service state', state === 'Z' ? 'zombie' : state);
       // The runtime answers turn 2 after the kill: with --timeout it must fail clearly.
       const timed = await rock(place, ['anti-call-llm', '--index', '2', '--response', replyBody('reply-2'), '--timeout', '2'], 30_000);
       findings.check(timed.code === 3 && timed.stderr.trim().length > 0, `anti-call-llm with --timeout 2 after the kill exited ${timed.code}: ${timed.stderr.trim()}`);
