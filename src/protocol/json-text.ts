@@ -40,26 +40,41 @@ export function compactJson(text: string): string {
   return parseJsonText(text).compact;
 }
 
-/** Removes whitespace outside strings and escapes markers; `text` must already be valid JSON. */
+/**
+ * Removes whitespace outside strings and escapes markers; `text` must already be valid JSON.
+ * Most clients send JSON.stringify output, which has nothing to strip: then the text itself is
+ * returned and no copy of a request of megabytes is made.
+ */
 function compactValidJson(text: string): string {
-  const parts: string[] = [];
+  let parts: string[] | undefined;
+  let copiedUpTo = 0;
   let i = 0;
   const n = text.length;
   while (i < n) {
     const quote = text.indexOf('"', i);
     const structuralEnd = quote === -1 ? n : quote;
-    if (structuralEnd > i) parts.push(stripWhitespace(text.slice(i, structuralEnd)));
+    if (hasWhitespace(text, i, structuralEnd)) {
+      parts ??= [];
+      parts.push(text.slice(copiedUpTo, i), text.slice(i, structuralEnd).replace(/[ \t\n\r]+/g, ''));
+      copiedUpTo = structuralEnd;
+    }
     if (quote === -1) break;
-    const close = closingQuote(text, quote + 1);
-    parts.push(text.slice(quote, close + 1));
-    i = close + 1;
+    i = closingQuote(text, quote + 1) + 1;
   }
-  const compact = parts.join('');
+  let compact = text;
+  if (parts) {
+    parts.push(text.slice(copiedUpTo));
+    compact = parts.join('');
+  }
   return compact.includes('LLM_RE') || compact.includes('SESSION_END') ? compact.replace(MARKER_PATTERN, escapeMarker) : compact;
 }
 
-function stripWhitespace(segment: string): string {
-  return /[ \t\n\r]/.test(segment) ? segment.replace(/[ \t\n\r]+/g, '') : segment;
+function hasWhitespace(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) return true;
+  }
+  return false;
 }
 
 /** The index of the quote closing a string whose contents start at `from` (the text is valid JSON). */
