@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { completionToSse } from '../server/sse.js';
 import { readChatRequest } from './chat-request.js';
-import { completionToSse } from './completion-to-chunks.js';
 import type { ProxyMetrics } from './metrics.js';
 import { sendOpenAiError } from './openai-error.js';
 import type { ProxyLog } from './proxy-log.js';

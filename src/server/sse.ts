@@ -1,38 +1,37 @@
 /**
  * Turns a complete chat.completion into the `text/event-stream` body an OpenAI streaming
- * client expects (SPEC section 4; the reference returns plain JSON here, which breaks those
- * clients): one chunk carrying each choice's whole message as its delta, one chunk with
- * the finish reasons, a usage chunk when the reply has usage, then `data: [DONE]`.
+ * client expects (SPEC sections 4 and 7; the reference returns plain JSON here, which breaks
+ * those clients). One converter for both modes: each choice's message becomes its delta and
+ * each tool call gets its `index`. A streamed replay is that one chunk (finish reason and
+ * usage on it) plus `[DONE]`; local mode splits it into the message chunk, a finish-reason
+ * chunk and a usage chunk, the shape OpenAI's own streams have.
+ * No imports: the proxy's replay backend uses it too, and local mode must not load proxy code.
  */
 
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Returns the SSE body for `replyJson`; a reply that is not a chat completion is sent as one event. */
-export function completionToEventStream(replyJson: string): string {
-  let reply: unknown;
-  try {
-    reply = JSON.parse(replyJson);
-  } catch {
-    reply = undefined;
-  }
-  if (!isObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
-  const base: Json = { id: reply.id ?? 'chatcmpl-local', object: 'chat.completion.chunk', created: reply.created ?? Math.floor(Date.now() / 1000), model: reply.model ?? '' };
-  if (reply.system_fingerprint !== undefined) base.system_fingerprint = reply.system_fingerprint;
-  const choices = reply.choices.filter(isObject);
-  const chunks: Json[] = [
-    {
-      ...base,
-      choices: choices.map((c, i) => ({ index: c.index ?? i, delta: messageToDelta(c.message), logprobs: c.logprobs ?? null, finish_reason: null })),
-    },
-    {
-      ...base,
-      choices: choices.map((c, i) => ({ index: c.index ?? i, delta: {}, logprobs: null, finish_reason: c.finish_reason ?? 'stop' })),
-    },
-  ];
-  if (reply.usage !== undefined && reply.usage !== null) chunks.push({ ...base, choices: [], usage: reply.usage });
-  return chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join('') + 'data: [DONE]\n\n';
+/**
+ * A chat.completion as the one `chat.completion.chunk` that carries all of it: every top-level
+ * and vendor field kept, usage on the same chunk. The fields the official client's stream
+ * helper needs (id, created, model, role, finish reason) are filled in when the reply lacks them.
+ * @returns the chunk object.
+ */
+export function completionToChunk(completion: Json): Json {
+  const chunk: Json = {
+    ...completion,
+    id: completion.id ?? 'chatcmpl-local',
+    object: 'chat.completion.chunk',
+    created: completion.created ?? Math.floor(Date.now() / 1000),
+    model: completion.model ?? '',
+  };
+  const choices = Array.isArray(completion.choices) ? completion.choices : [];
+  chunk.choices = choices.filter(isObject).map((choice, position) => {
+    const { message, ...rest } = choice;
+    return { index: position, ...rest, delta: messageToDelta(message), finish_reason: choice.finish_reason ?? 'stop' };
+  });
+  return chunk;
 }
 
 /** A message becomes a delta as it is, except that each tool call gets the `index` streaming needs. */
@@ -43,4 +42,40 @@ function messageToDelta(message: unknown): Json {
     delta.tool_calls = message.tool_calls.map((call, index) => (isObject(call) ? { index, ...call } : call));
   }
   return delta;
+}
+
+/** The one chunk as three: the deltas without finish reasons, the finish reasons, then usage (when there is any). */
+function splitChunk(chunk: Json): Json[] {
+  const { choices, usage, ...base } = chunk;
+  const whole = (choices as Json[]).map((choice) => ({ ...choice, finish_reason: null }));
+  const finish = (choices as Json[]).map((choice) => ({ index: choice.index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }));
+  const chunks: Json[] = [
+    { ...base, choices: whole },
+    { ...base, choices: finish },
+  ];
+  if (usage !== undefined && usage !== null) chunks.push({ ...base, choices: [], usage });
+  return chunks;
+}
+
+/**
+ * The whole `text/event-stream` body for a chat.completion: one chunk event (three with
+ * `split`), then `data: [DONE]`.
+ * @returns the body text.
+ */
+export function completionToSse(completion: Json, options: { split?: boolean } = {}): string {
+  const chunk = completionToChunk(completion);
+  const chunks = options.split === true ? splitChunk(chunk) : [chunk];
+  return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
+}
+
+/** Returns local mode's SSE body for `replyJson` (split chunks); a reply that is not a chat completion is sent as one event. */
+export function completionToEventStream(replyJson: string): string {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(replyJson);
+  } catch {
+    reply = undefined;
+  }
+  if (!isObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
+  return completionToSse(reply, { split: true });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { completionToChunk, completionToSse } from '../../src/proxy/completion-to-chunks.js';
+import { completionToChunk, completionToSse } from '../../src/server/sse.js';
 import { SseAggregator } from '../../src/proxy/sse-aggregator.js';
 
 describe('completionToChunk', () => {
