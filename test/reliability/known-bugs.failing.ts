@@ -5,7 +5,6 @@
  * test/reliability/known-bugs.failing.ts`. Each test names the file and the symptom.
  */
 import { badLineInBatch, hostileInput } from './scenarios/hostile-input.js';
-import { oversizedLineAppend } from './scenarios/oversized-line.js';
 import { restartAfterKill } from './scenarios/restart.js';
 import { assertHeld } from './support/assert-held.js';
 
@@ -38,15 +37,5 @@ describe('reliability: known bugs (fail until fixed)', function () {
   // OpenAI error for the call, or the line skipped and counted.
   it('src/server/local-routes.ts: a response payload that is not JSON or not UTF-8 gives the waiting call a clear error', async () => {
     assertHeld(await hostileInput({ randomInputs: 0, nestingDepth: 10, numberDigits: 10, seed: 1, badResponsePayloads: true }));
-  });
-
-  // src/protocol/append.ts appendLine: a line longer than 0x7ffff000 bytes (and under 2^31)
-  // reaches the kernel, which writes 0x7ffff000 bytes; libuv's writeSync then writes the
-  // rest in a SECOND write(2) (strace: write(fd, …, 2147481600) = 2147479552, then
-  // write(fd, …, 2048) = 2048) and reports success. A concurrent appender's line lands
-  // between the two pieces: one line lost, two damaged. Refusing lines over 0x7ffff000
-  // before writing (WriteFailedError) keeps the one-write promise without a lock.
-  it('src/protocol/append.ts: a line past 0x7ffff000 bytes never interleaves with a concurrent appender', async () => {
-    assertHeld(await oversizedLineAppend({ extra: 2048, withConcurrentWriter: true }));
   });
 });

@@ -6,7 +6,7 @@
  * This shows what appendLine does with such lines, alone and with a concurrent appender.
  */
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLine, closeAppendFd, openAppendFd } from '../../../src/protocol/index.js';
 import { availableEngines } from '../../../src/scanner/load.js';
@@ -44,13 +44,14 @@ export async function oversizedLineAppend(params: OversizedLineParams): Promise<
   const dir = tempDir('oversized');
   const findings = new Findings();
   const log = join(dir.path, 'LLMService.log');
+  const stopFile = join(dir.path, 'stop');
   const measured: Record<string, string | number> = {};
   let lost = 0;
   try {
     let line: Buffer | undefined = oversizedLine(LINUX_MAX_WRITE + params.extra);
     const lineLength = line.length;
     const hammer = params.withConcurrentWriter
-      ? spawn(process.execPath, tsxArgs('../support/hammer-child.ts', log), { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+      ? spawn(process.execPath, tsxArgs('../support/hammer-child.ts', log, stopFile), { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
       : undefined;
     let hammerOut = '';
     if (hammer) {
@@ -74,7 +75,7 @@ export async function oversizedLineAppend(params: OversizedLineParams): Promise<
     let hammerWritten = 0;
     if (hammer) {
       await sleep(200);
-      hammer.kill('SIGTERM');
+      writeFileSync(stopFile, '');
       await exited(hammer);
       hammerWritten = (JSON.parse(hammerOut.slice(hammerOut.indexOf('{'))) as { written: number }).written;
       measured['concurrent lines written'] = hammerWritten;

@@ -1,18 +1,16 @@
 /**
- * Appends small numbered response lines with appendLine until killed (SIGTERM), then prints
- * how many it wrote: the concurrent writer that an oversized line must not damage.
- * argv: log
+ * Appends small numbered response lines with appendLine in a tight loop until a stop file
+ * appears, then prints how many it wrote: the concurrent writer that an oversized line must
+ * not damage. A tight loop keeps a write of its own waiting on the file whenever the other
+ * writer's write(2) returns, which is when an unprotected second write(2) would let it in.
+ * argv: log stopFile
  */
+import { existsSync } from 'node:fs';
 import { appendLine, encodeResponseLine, openAppendFd } from '../../../src/protocol/index.js';
 
-const fd = openAppendFd(process.argv[2]!);
+const [log, stopFile] = process.argv.slice(2);
+const fd = openAppendFd(log!);
 let written = 0;
-let stop = false;
-process.on('SIGTERM', () => (stop = true));
-const tick = (): void => {
-  for (let i = 0; i < 50 && !stop; i++) appendLine(fd, encodeResponseLine(`{"n":${written}}`, ++written));
-  if (stop) process.stdout.write(JSON.stringify({ written }) + '\n');
-  else setTimeout(tick, 1);
-};
 process.stdout.write('ready\n');
-tick();
+while (written % 200 !== 0 || !existsSync(stopFile!)) appendLine(fd, encodeResponseLine(`{"n":${written}}`, ++written));
+process.stdout.write(JSON.stringify({ written }) + '\n');
