@@ -13,12 +13,25 @@ export function openAppendFd(path: string): number {
 }
 
 /**
+ * The most one write(2) moves on Linux (MAX_RW_COUNT). Past it, libuv's writeSync silently
+ * issues a second write(2) for the rest (seen with strace), and a concurrent appender's line
+ * can land between the two pieces; so a longer line is refused rather than split.
+ */
+export const MAX_LINE_BYTES = 0x7ffff000;
+
+/**
  * Appends one complete line with exactly one write(2): two processes appending at once never
  * interleave inside a line. A short write (disk full, file-size limit) is cut back off the file
  * when it is still the last thing in it, so no reader ever sees a torn record.
  * @throws WriteFailedError when the line could not be written whole.
  */
 export function appendLine(fd: number, line: Buffer): void {
+  if (line.length > MAX_LINE_BYTES) {
+    throw new WriteFailedError(
+      `a line of ${line.length} bytes is longer than one write(2) can append whole (${MAX_LINE_BYTES} bytes); ` +
+        'nothing was written; send a smaller payload',
+    );
+  }
   let written: number;
   try {
     written = writeSync(fd, line, 0, line.length);

@@ -9,6 +9,7 @@ import {
   compactJson,
   encodeRequestLine,
   encodeResponseLine,
+  MAX_LINE_BYTES,
   openAppendFd,
   SESSION_END_LINE,
 } from '../../src/protocol/index.js';
@@ -94,6 +95,19 @@ describe('protocol: lines', () => {
     assert.ok(content.endsWith('\n'), 'the file ends on a line boundary');
     assert.equal(content.split('\n').length - 1, 1);
     assert.ok(statSync(log).size < 4096);
+  });
+
+  it('refuses a line longer than one write(2) can carry, writing nothing', () => {
+    const log = join(dir, 'LLMService.log');
+    const fd = openAppendFd(log);
+    try {
+      // Not filled: the pages are never touched, so this costs no memory.
+      const huge = Buffer.allocUnsafeSlow(MAX_LINE_BYTES + 1);
+      assert.throws(() => appendLine(fd, huge), (err: unknown) => (err as { code?: string }).code === 'RMS_WRITE_FAILED' && /one write/.test((err as Error).message));
+      assert.equal(statSync(log).size, 0);
+    } finally {
+      closeAppendFd(fd);
+    }
   });
 
   it('closing twice is harmless', () => {
