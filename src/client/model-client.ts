@@ -40,7 +40,8 @@ export class ModelClient {
    * `response` as response N (a retry of N is skipped) and waits for request N+1.
    * @returns the request JSON exactly as stored in the log, or `SESSION_END`.
    * @throws InvalidArgumentError (bad index), UsageError (response given or missing against
-   *   the index), InvalidJsonError, IndexRegressionError, TimeoutError, AbortedError.
+   *   the index), InvalidJsonError, IndexRegressionError, TimeoutError, AbortedError,
+   *   LogReplacedError (the service restarted with a new log while waiting for request N+1, N >= 1).
    */
   async antiCallLlm(index: number, response?: string, options: WaitOptions = {}): Promise<string> {
     checkTurn(index, response);
@@ -87,7 +88,9 @@ export class ModelClient {
    * @returns the request JSON as stored, or `SESSION_END` when the latest request-or-session-end
    *   line is a session end (also when one arrives while waiting).
    * @throws InvalidArgumentError, InvalidUtf8Error, TimeoutError, AbortedError, ModelServiceError
-   *   RMS_ERROR when a later request exists but request `index` is missing from the log.
+   *   RMS_ERROR when a later request exists but request `index` is missing from the log,
+   *   LogReplacedError when a new session starts in a replaced or truncated log while waiting
+   *   for request 2 or later (a wait for request 1 goes on in the new log: a session starts there).
    */
   async popRequest(index: number, options: WaitOptions = {}): Promise<string> {
     return decodeUtf8(await this.popRequestBytes(index, options));

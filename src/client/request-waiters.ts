@@ -2,9 +2,16 @@
  * Event-driven waits for requests of one log: one LogFollower, started where the caller
  * stopped looking, routes each new request to the waiters of its index (a map, not a loop
  * per waiter); a session end releases every waiter with null.
+ *
+ * A replaced or truncated log is read again from its start. Its first request tells what
+ * happened: request 1 means the service restarted and a new session numbers from 1 again, so
+ * every wait for request 2 or later fails with LogReplacedError (that file's request N+1
+ * belongs to another conversation); a later index means the same service went on writing
+ * into a file someone truncated or replaced, and the waits go on. A wait for request 1 always
+ * goes on: the `--index 0` turn starts a session, and the new one starts there.
  */
-import { AbortedError, TimeoutError } from '../errors.js';
-import { LogFollower } from '../follower/index.js';
+import { AbortedError, LogReplacedError, TimeoutError } from '../errors.js';
+import { LogFollower, type ResetReason } from '../follower/index.js';
 import type { LogScanner } from '../scanner/index.js';
 import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind, recordAt, type ScanResult } from '../scanner/types.js';
 
@@ -28,10 +35,12 @@ const KEEP_ALIVE_MS = 2 ** 31 - 1;
 export class RequestWaiters {
   private readonly byIndex = new Map<number, Set<Waiter>>();
   private follower: LogFollower | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribers: (() => void)[] = [];
   // The follower's watcher and poll are unref'd: a pending wait must still keep a CLI alive.
   private keepAlive: NodeJS.Timeout | undefined;
   private pending = 0;
+  /** Set by a reset of the follower until the new file's first request is seen. */
+  private resetBy: ResetReason | undefined;
 
   constructor(private readonly logFile: string) {}
 
@@ -39,7 +48,9 @@ export class RequestWaiters {
    * Waits for request `index`, reading the log from `fromOffset` (where the caller's own look
    * at the log ended) when no follower runs yet.
    * @returns the request JSON's bytes as stored, or null when the session ended first.
-   * @throws TimeoutError after `timeoutMs`, AbortedError when `signal` aborts or on close().
+   * @throws TimeoutError after `timeoutMs`, AbortedError when `signal` aborts or on close(),
+   *   LogReplacedError when a new session starts in a replaced or truncated log while it waits
+   *   for request 2 or later.
    */
   waitFor(index: number, fromOffset: number, options: WaitOptions): Promise<Buffer | null> {
     const { timeoutMs, signal } = options;
@@ -86,7 +97,8 @@ export class RequestWaiters {
     for (const set of [...this.byIndex.values()]) {
       for (const waiter of [...set]) waiter.reject(new AbortedError('the ModelClient was closed while waiting for a request'));
     }
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.unsubscribers = [];
     this.follower?.close();
     this.follower = undefined;
   }
@@ -94,7 +106,12 @@ export class RequestWaiters {
   private ensureFollower(fromOffset: number): LogFollower {
     if (this.follower === undefined) {
       this.follower = new LogFollower(this.logFile, { fromOffset });
-      this.unsubscribe = this.follower.onRecords((batch, scanner) => this.route(batch, scanner));
+      this.unsubscribers = [
+        this.follower.onRecords((batch, scanner) => this.route(batch, scanner)),
+        this.follower.onReset((reason) => {
+          this.resetBy = reason;
+        }),
+      ];
     }
     return this.follower;
   }
@@ -111,10 +128,27 @@ export class RequestWaiters {
     }
     for (let i = 0; i < batch.count; i++) {
       if (r[i * RECORD_STRIDE + F_KIND] !== RecordKind.Request) continue;
-      const set = this.byIndex.get(r[i * RECORD_STRIDE + F_INDEX]!);
+      const index = r[i * RECORD_STRIDE + F_INDEX]!;
+      if (this.resetBy !== undefined) this.checkNewFile(this.resetBy, index);
+      const set = this.byIndex.get(index);
       if (set === undefined) continue;
       const bytes = scanner.readPayload(recordAt(batch, i));
       for (const waiter of [...set]) waiter.resolve(bytes);
+    }
+  }
+
+  /** Called with the first request of a file the follower started again from 0 (replaced or truncated). */
+  private checkNewFile(reason: ResetReason, firstIndex: number): void {
+    this.resetBy = undefined;
+    if (firstIndex !== 1) return;
+    const what = reason === 'replaced' ? 'replaced by a new file' : 'truncated';
+    for (const [index, set] of [...this.byIndex]) {
+      if (index === 1) continue;
+      const err = new LogReplacedError(
+        `${this.logFile} was ${what} and a new session began in it while waiting for request ${index}: ` +
+          'the model service restarted, so this session is over; start again from index 0',
+      );
+      for (const waiter of [...set]) waiter.reject(err);
     }
   }
 

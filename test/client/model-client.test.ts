@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelClient } from '../../src/client/model-client.js';
 import { compactJson, encodeRequestLine, SESSION_END_LINE } from '../../src/protocol/index.js';
@@ -246,6 +246,47 @@ describe('ModelClient', () => {
       await assert.rejects(client.antiCallLlm(1, RESPONSE), { code: 'RMS_SCANNER_CLOSED' });
       await assert.rejects(client.popRequest(1), { code: 'RMS_SCANNER_CLOSED' });
       assert.equal(responseLines(log).length, 0);
+    });
+
+    it('a wait for request N+1 fails with LogReplacedError when the log is replaced, instead of taking the new session\'s request', async () => {
+      writeFileSync(log, requestLine(1, 'old session') + requestLine(2, 'old session'));
+      const pending = client.antiCallLlm(2, RESPONSE, { timeoutMs: 5000 });
+      await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(join(dir, 'next.log'), requestLine(1, 'new session') + requestLine(2, 'new session') + requestLine(3, 'new session'));
+      renameSync(log, `${log}.prev`);
+      renameSync(join(dir, 'next.log'), log);
+      await assert.rejects(pending, (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'RMS_LOG_REPLACED');
+        assert.match(err.message, /replaced.*restarted.*index 0/);
+        return true;
+      });
+    });
+
+    it('a wait for request N+1 fails with LogReplacedError when the log is truncated and rewritten', async () => {
+      writeFileSync(log, requestLine(1, 'old session'));
+      const pending = client.antiCallLlm(1, RESPONSE, { timeoutMs: 5000 });
+      await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(log, requestLine(1, 'new session') + requestLine(2, 'new session'));
+      await assert.rejects(pending, { code: 'RMS_LOG_REPLACED' });
+    });
+
+    it('a wait for request N+1 goes on when the log is truncated but the service keeps numbering (nobody restarted it)', async () => {
+      writeFileSync(log, requestLine(1) + requestLine(2));
+      const pending = client.antiCallLlm(2, RESPONSE, { timeoutMs: 5000 });
+      await new Promise((r) => setTimeout(r, 50));
+      truncateSync(log, 0);
+      await new Promise((r) => setTimeout(r, 50));
+      appendFileSync(log, requestLine(3));
+      assert.equal(JSON.parse(await pending).messages[0].content, 'turn 3');
+    });
+
+    it('a wait for request 1 goes on in a replaced log and returns the new session\'s first request', async () => {
+      writeFileSync(log, 'a line the protocol does not know\n');
+      const pending = client.antiCallLlm(0, undefined, { timeoutMs: 5000 });
+      await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(join(dir, 'next.log'), requestLine(1, 'new session'));
+      renameSync(join(dir, 'next.log'), log);
+      assert.equal(JSON.parse(await pending).messages[0].content, 'new session');
     });
 
     it('close() releases a pending wait with an AbortedError', async () => {
