@@ -12,6 +12,15 @@ import type { ProxyLog } from './proxy-log.js';
 import { AttemptFailure, type UpstreamAttempt, type UpstreamClient } from './upstream-client.js';
 import { chatCompletionsUrl, upstreamBase } from './upstream-base.js';
 
+/**
+ * Makes the answer on `res` its connection's last. A hijacked reply skips the service's hook
+ * that does this while it stops, and an idle keep-alive connection would hold the HTTP
+ * server's close until its grace period cuts every connection.
+ */
+function endsItsConnection(res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('connection', 'close');
+}
+
 /** How one call ended, for the client and for the record. */
 type Outcome =
   | { kind: 'answered'; status: number; response: unknown; error: string | null; complete: boolean }
@@ -27,7 +36,7 @@ type AttemptResult = { retry: false; outcome: Outcome } | { retry: true; reason:
  * unchanged; streams pass through as they arrive. Every forwarded call is recorded.
  */
 export class ForwardingBackend {
-  private active = 0;
+  private readonly active = new Set<ServerResponse>();
   private stopping = false;
   private readonly onIdle: (() => void)[] = [];
   private readonly sleeping = new Set<() => void>();
@@ -56,12 +65,14 @@ export class ForwardingBackend {
       sendOpenAiError(res, 400, message, 'RMS_CONFIG');
       return;
     }
-    this.active++;
+    this.active.add(res);
+    if (this.stopping) endsItsConnection(res);
     try {
       const outcome = await this.forward(chatCompletionsUrl(base), chat, request, res);
       this.finish(chat, outcome, res, startedAt);
     } finally {
-      if (--this.active === 0) for (const resolve of this.onIdle.splice(0)) resolve();
+      this.active.delete(res);
+      if (this.active.size === 0) for (const resolve of this.onIdle.splice(0)) resolve();
     }
   }
 
@@ -72,9 +83,10 @@ export class ForwardingBackend {
    */
   async close(): Promise<void> {
     this.stopping = true;
+    for (const res of this.active) endsItsConnection(res);
     for (const wake of this.sleeping) wake();
     this.client.close();
-    if (this.active > 0) await new Promise<void>((resolve) => this.onIdle.push(resolve));
+    if (this.active.size > 0) await new Promise<void>((resolve) => this.onIdle.push(resolve));
   }
 
   private async forward(url: URL, chat: ChatRequest, request: FastifyRequest, res: ServerResponse): Promise<Outcome> {

@@ -164,7 +164,12 @@ async function startProxy(
   return {
     app,
     handle: {
-      stop() {},
+      stop() {
+        // Ends the calls under way (502, recorded) now: a stalled upstream call would otherwise
+        // hold the HTTP server's close until the grace period cuts every connection. release()
+        // awaits the same promise (close() is memoized) and so is where its error surfaces.
+        proxy.close().catch(() => {});
+      },
       release: () => proxy.close(),
     },
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { compactJson, encodeResponseLine } from '../../src/protocol/index.js';
 import { startServer } from '../../src/server/index.js';
 import { startTestService } from '../helpers/service.js';
+import { ScriptedUpstream, post, startProxy } from '../proxy/fixtures.js';
 
 const REPLY = '{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}';
 
@@ -139,6 +140,27 @@ describe('server: start and stop', () => {
       } finally {
         await svc.close();
       }
+    }
+  });
+
+  it('stops a proxy service with a stalled upstream call at once, answering that call with 502', async () => {
+    const upstream = await ScriptedUpstream.start(() => {
+      // never answers
+    });
+    const proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, requestTimeoutMs: 60_000 });
+    try {
+      const stalled = post(proxy, { model: 'm', messages: [] });
+      while (upstream.calls.length < 1) await new Promise((r) => setTimeout(r, 5));
+      const started = Date.now();
+      await proxy.close();
+      const stoppedMs = Date.now() - started;
+      assert.ok(stoppedMs < 2000, `stopping took ${stoppedMs} ms`);
+      const res = await stalled;
+      assert.equal(res.status, 502);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /stopping/);
+    } finally {
+      await proxy.close();
+      await upstream.close();
     }
   });
 });
