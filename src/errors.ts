@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'RMS_UPSTREAM'
   | 'RMS_REPLAY_EXHAUSTED'
   | 'RMS_SANDBOX_COMMAND'
-  | 'RMS_SANDBOX_STATE';
+  | 'RMS_SANDBOX_STATE'
+  | 'RMS_BAD_RESPONSE';
 
 /** Base class of every error this package throws on purpose. */
 export class ModelServiceError extends Error {
@@ -180,5 +181,14 @@ export class LogReplacedError extends ModelServiceError {
 export class ScannerClosedError extends ModelServiceError {
   constructor(message: string) {
     super('RMS_SCANNER_CLOSED', message);
+  }
+}
+
+/** A response line the runtime wrote whose payload is not UTF-8 or not JSON; the call waiting for it cannot be answered with it. */
+export class BadResponseError extends ModelServiceError {
+  readonly index: number;
+  constructor(index: number, message: string, options?: { cause?: unknown }) {
+    super('RMS_BAD_RESPONSE', message, options);
+    this.index = index;
   }
 }

@@ -5,13 +5,16 @@
  *
  * The follower's poll runs only while someone waits; file events wake it either way.
  *
+ * Each record is routed on its own: a response whose payload is not UTF-8 fails only the
+ * waiter of its index (BadResponseError), never the other records of its batch.
+ *
  * A truncation or replacement of the log does not fail anyone: the follower rescans the new
  * file from its start and pending waiters keep waiting, because the runtime may write their
  * responses again. The session-ended state is sticky: once SESSION_END was seen, a new file
  * does not revive the session.
  */
-import { AbortedError, InvalidArgumentError, ModelServiceError, SessionEndedError, TimeoutError } from '../errors.js';
-import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind, recordAt, type ScanResult } from '../scanner/types.js';
+import { AbortedError, BadResponseError, InvalidArgumentError, InvalidUtf8Error, ModelServiceError, SessionEndedError, TimeoutError } from '../errors.js';
+import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind, recordAt, type LogRecord, type ScanResult } from '../scanner/types.js';
 import type { LogScanner } from '../scanner/index.js';
 import type { LogFollower } from './log-follower.js';
 
@@ -55,7 +58,8 @@ export class ResponseRouter {
    * line, so that no response can slip past between the append and the registration.
    * @returns the response payload text exactly as stored in the log.
    * @throws SessionEndedError (at once when the session already ended), TimeoutError,
-   *   AbortedError, InvalidArgumentError when a waiter for `index` already exists.
+   *   AbortedError, InvalidArgumentError when a waiter for `index` already exists,
+   *   BadResponseError when the response line's payload is not UTF-8.
    */
   waitFor(index: number, options: WaitOptions = {}): Promise<string> {
     if (this.#sessionEnded) return Promise.reject(new SessionEndedError());
@@ -132,13 +136,35 @@ export class ResponseRouter {
       const b = i * RECORD_STRIDE;
       const kind = r[b + F_KIND];
       if (kind === RecordKind.Response) {
-        const waiter = this.#waiters.get(r[b + F_INDEX]!);
-        if (waiter) waiter.resolve(scanner.readPayloadText(recordAt(batch, i)));
+        const index = r[b + F_INDEX]!;
+        const waiter = this.#waiters.get(index);
+        if (waiter) this.#answer(waiter, index, scanner, recordAt(batch, i));
       } else if (kind === RecordKind.SessionEnd) {
         this.endSession();
       }
     }
   }
+
+  #answer(waiter: Waiter, index: number, scanner: LogScanner, record: LogRecord): void {
+    let text: string;
+    try {
+      text = scanner.readPayloadText(record);
+    } catch (err) {
+      // Only this waiter fails: the rest of the batch is routed as usual.
+      waiter.reject(err instanceof InvalidUtf8Error ? badResponse(index, this.#follower.path, 'is not valid UTF-8', err) : (err as Error));
+      return;
+    }
+    waiter.resolve(text);
+  }
+}
+
+function badResponse(index: number, log: string, what: string, cause: unknown): BadResponseError {
+  return new BadResponseError(
+    index,
+    `the runtime's response ${index} in ${log} ${what}, so it cannot answer this call; ` +
+      'fix the runtime so that it writes a UTF-8 JSON response, then send the request again',
+    { cause },
+  );
 }
 
 function abortReason(signal: AbortSignal): Error {

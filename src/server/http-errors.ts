@@ -14,6 +14,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RMS_TIMEOUT: 504,
   RMS_ABORTED: 503,
   RMS_WRITE_FAILED: 500,
+  // The runtime (our upstream in local mode) wrote a response the agent cannot use.
+  RMS_BAD_RESPONSE: 502,
 };
 
 /** Returns the OpenAI error type for a status: client errors are the caller's, the rest the server's. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortedError, InvalidArgumentError, SessionEndedError, TimeoutError } from '../../src/errors.js';
+import { AbortedError, BadResponseError, InvalidArgumentError, SessionEndedError, TimeoutError } from '../../src/errors.js';
 import { LogFollower, ResponseRouter } from '../../src/follower/index.js';
 import { compactJson, encodeRequestLine, encodeResponseLine, SESSION_END_LINE } from '../../src/protocol/index.js';
 
@@ -115,6 +115,23 @@ describe('ResponseRouter', () => {
     follower.poke();
     writeFileSync(path, encodeResponseLine('{"again":true}', 2));
     assert.equal(await wait, '{"again":true}');
+  });
+
+  it('fails only the waiter of a response that is not UTF-8; the good response appended with it is still delivered', async () => {
+    const bad = router.waitFor(1);
+    const good = router.waitFor(2);
+    const badLine = Buffer.concat([Buffer.from('LLM_RESPONSE_START{"m":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}LLM_RESPONSE_END{"timestamp": 0, "index": 1}\n')]);
+    appendFileSync(path, Buffer.concat([badLine, encodeResponseLine('{"b":2}', 2)]));
+    follower.poke();
+    assert.equal(await good, '{"b":2}');
+    await assert.rejects(bad, (err: Error) => {
+      assert.ok(err instanceof BadResponseError);
+      assert.equal(err.code, 'RMS_BAD_RESPONSE');
+      assert.equal(err.index, 1);
+      assert.match(err.message, /response 1 in .*LLMService\.log is not valid UTF-8/);
+      return true;
+    });
+    assert.equal(router.pending, 0);
   });
 
   it('fails pending waiters with AbortedError on close', async () => {

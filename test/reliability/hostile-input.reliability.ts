@@ -1,4 +1,4 @@
-import { hostileInput } from './scenarios/hostile-input.js';
+import { badLineInBatch, hostileInput } from './scenarios/hostile-input.js';
 import { assertHeld } from './support/assert-held.js';
 
 describe('reliability: hostile input', function () {
@@ -6,5 +6,9 @@ describe('reliability: hostile input', function () {
 
   it('1 000 random and crafted HTTP bodies and log lines: no crash, each bad one refused or skipped, valid ones stored losslessly', async () => {
     assertHeld(await hostileInput({ randomInputs: 500, nestingDepth: 1_000_000, numberDigits: 1_000_000, seed: 20261125, badResponsePayloads: false }), true);
+  });
+
+  it('a response line that is not UTF-8 fails only its own call: the good response appended with it is delivered', async () => {
+    assertHeld(await badLineInBatch(), true);
   });
 });
