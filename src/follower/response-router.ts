@@ -5,8 +5,8 @@
  *
  * The follower's poll runs only while someone waits; file events wake it either way.
  *
- * Each record is routed on its own: a response whose payload is not UTF-8 fails only the
- * waiter of its index (BadResponseError), never the other records of its batch.
+ * Each record is routed on its own: a response whose payload is not UTF-8 or not JSON fails
+ * only the waiter of its index (BadResponseError), never the other records of its batch.
  *
  * A truncation or replacement of the log does not fail anyone: the follower rescans the new
  * file from its start and pending waiters keep waiting, because the runtime may write their
@@ -56,10 +56,10 @@ export class ResponseRouter {
   /**
    * Registers a waiter for the response of `index`. Register BEFORE appending the request
    * line, so that no response can slip past between the append and the registration.
-   * @returns the response payload text exactly as stored in the log.
+   * @returns the response payload text exactly as stored in the log (valid UTF-8 and JSON).
    * @throws SessionEndedError (at once when the session already ended), TimeoutError,
    *   AbortedError, InvalidArgumentError when a waiter for `index` already exists,
-   *   BadResponseError when the response line's payload is not UTF-8.
+   *   BadResponseError when the response line's payload is not UTF-8 or not JSON.
    */
   waitFor(index: number, options: WaitOptions = {}): Promise<string> {
     if (this.#sessionEnded) return Promise.reject(new SessionEndedError());
@@ -154,6 +154,13 @@ export class ResponseRouter {
       waiter.reject(err instanceof InvalidUtf8Error ? badResponse(index, this.#follower.path, 'is not valid UTF-8', err) : (err as Error));
       return;
     }
+    try {
+      // The agent parses the answer as JSON: text that is not JSON must not reach it with a 200.
+      JSON.parse(text);
+    } catch (err) {
+      waiter.reject(badResponse(index, this.#follower.path, 'is not valid JSON', err));
+      return;
+    }
     waiter.resolve(text);
   }
 }
@@ -162,7 +169,7 @@ function badResponse(index: number, log: string, what: string, cause: unknown): 
   return new BadResponseError(
     index,
     `the runtime's response ${index} in ${log} ${what}, so it cannot answer this call; ` +
-      'fix the runtime so that it writes a UTF-8 JSON response, then send the request again',
+      'fix the runtime so that it writes a JSON response, then send the request again',
     { cause },
   );
 }

@@ -3,7 +3,7 @@
  * answered with the response line of its index, which the runtime writes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AbortedError, InvalidArgumentError, InvalidJsonError, SessionEndedError, WriteFailedError } from '../errors.js';
+import { AbortedError, BadResponseError, InvalidArgumentError, InvalidJsonError, SessionEndedError, WriteFailedError } from '../errors.js';
 import type { ResponseRouter } from '../follower/index.js';
 import { decodeUtf8, parseJsonText, type ParsedJson } from '../protocol/index.js';
 import type { AgentWatcher } from './agent-watch.js';
@@ -85,8 +85,10 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
     try {
       return await waiting;
     } catch (err) {
-      // Session end, timeout, a departed agent and a stop are expected outcomes; a failed write is not.
+      // Session end, timeout, a departed agent and a stop are expected outcomes; a failed write
+      // is not, and a broken response line is the runtime's fault (also counted as a 502).
       if (err instanceof WriteFailedError) request.log.error({ err, index }, 'appending the request line failed');
+      else if (err instanceof BadResponseError) request.log.warn({ err, index }, 'the response line is not UTF-8 JSON; answered 502');
       sendError(reply, err);
       return undefined;
     } finally {

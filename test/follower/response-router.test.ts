@@ -134,6 +134,22 @@ describe('ResponseRouter', () => {
     assert.equal(router.pending, 0);
   });
 
+  it('fails the waiter of a response that is not JSON, or is cut short, with BadResponseError', async () => {
+    const notJson = router.waitFor(1);
+    const truncated = router.waitFor(2);
+    const good = router.waitFor(3);
+    appendFileSync(path, Buffer.concat([encodeResponseLine('not json at all', 1), encodeResponseLine('{"choices":[', 2), encodeResponseLine('{"c":3}', 3)]));
+    follower.poke();
+    assert.equal(await good, '{"c":3}');
+    for (const [index, wait] of [[1, notJson], [2, truncated]] as const) {
+      await assert.rejects(wait, (err: Error) => {
+        assert.ok(err instanceof BadResponseError);
+        assert.match(err.message, new RegExp(`response ${index} in .* is not valid JSON`));
+        return true;
+      });
+    }
+  });
+
   it('fails pending waiters with AbortedError on close', async () => {
     const wait = router.waitFor(1);
     router.close();

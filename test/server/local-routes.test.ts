@@ -120,6 +120,25 @@ describe('server: local-mode chat route', () => {
     assert.equal((await pending).status, 500);
   });
 
+  it('answers 502 in the OpenAI error shape when the response line is not JSON or not UTF-8, and counts it', async () => {
+    const { appendFileSync } = await import('node:fs');
+    const payloads = [Buffer.from('not json at all'), Buffer.concat([Buffer.from('{"m":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}')])];
+    for (const [i, payload] of payloads.entries()) {
+      const index = i + 1;
+      const pending = svc.chat('{"model":"m","messages":[]}');
+      await svc.request(index);
+      appendFileSync(svc.logFile, Buffer.concat([Buffer.from('LLM_RESPONSE_START'), payload, Buffer.from(`LLM_RESPONSE_END{"timestamp": 0, "index": ${index}}\n`)]));
+      const res = await pending;
+      assert.equal(res.status, 502);
+      const body = await jsonOf(res);
+      assert.equal(body.error.code, 'RMS_BAD_RESPONSE');
+      assert.equal(body.error.type, 'server_error');
+      assert.match(body.error.message, new RegExp(`response ${index} in .* is not valid (JSON|UTF-8)`));
+    }
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    assert.match(metrics, /rock_model_service_requests_total\{[^}]*status="502"[^}]*\} 2/);
+  });
+
   it('refuses bodies that are not JSON objects with 400 in the OpenAI error shape, writing nothing', async () => {
     for (const body of ['{not json', '[1,2]', '"text"', '42', '']) {
       const res = await svc.chat(body);
