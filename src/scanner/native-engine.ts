@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MAX_RECORDS } from './arguments.js';
-import type { LogRecord, RecordKind, ScanEngine, ScanOptions, ScanResult } from './types.js';
+import { recordAt, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
 
 /** What the addon exports (native/addon.cc). Change kAbiVersion there and NATIVE_ABI_VERSION here together. */
 export interface NativeBinding {
@@ -66,15 +66,7 @@ export function createNativeEngine(binding: NativeBinding): ScanEngine & { count
       } catch (err) {
         rethrow(err);
       }
-      if (r === null) return null;
-      return {
-        kind: r[0] as RecordKind,
-        index: r[1]!,
-        lineStart: r[2]!,
-        payloadStart: r[3]!,
-        payloadEnd: r[4]!,
-        lineEnd: r[5]!,
-      };
+      return r === null ? null : recordAt({ records: r }, 0);
     },
     countLines(fd: number): number {
       try {

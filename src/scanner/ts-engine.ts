@@ -19,7 +19,7 @@ import {
   possibleKinds,
   SESSION_END_BYTES,
 } from './line-classifier.js';
-import { RECORD_STRIDE, RecordKind, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
+import { RECORD_STRIDE, RecordKind, recordAt, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
 
 /**
  * The default chunk. 256 KiB to 8 MiB scanned the bench log alike here (within this shared
@@ -216,7 +216,7 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
         const s = prevRel + 1;
         if ((possibleKinds(headOf(w.buf, s, rel)) & kindMask) !== 0) {
           classifyLine(w.buf, s, rel, w.base, one, 0);
-          if (((1 << one[0]!) & kindMask) !== 0) return recordOf(one);
+          if (((1 << one[0]!) & kindMask) !== 0) return recordAt({ records: one }, 0);
         }
         nl = prevRel >= 0 ? w.base + prevRel : -1;
         continue;
@@ -229,24 +229,13 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
       // Longer than the window: find where it starts, then classify it from the file.
       const prev = newlineBefore(w.base);
       if (prev === -2) return null;
-      if (classifyFromFile(fd, prev + 1, nl, kindMask, w)) return recordOf(one);
+      if (classifyFromFile(fd, prev + 1, nl, kindMask, w)) return recordAt({ records: one }, 0);
       nl = prev;
     }
     return null;
   }
 
   return { kind: 'ts', scan, findLast };
-}
-
-function recordOf(r: Float64Array): LogRecord {
-  return {
-    kind: r[0] as RecordKind,
-    index: r[1]!,
-    lineStart: r[2]!,
-    payloadStart: r[3]!,
-    payloadEnd: r[4]!,
-    lineEnd: r[5]!,
-  };
 }
 
 /** The TypeScript engine (SPEC section 3 "Reading"), with 1 MiB chunks. */

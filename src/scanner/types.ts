@@ -93,8 +93,8 @@ export interface ScanEngine {
   findLast(fd: number, kindMask: number, before?: number): LogRecord | null;
 }
 
-/** Reads a record's decoded fields out of a scan result. */
-export function recordAt(result: ScanResult, i: number): LogRecord {
+/** Returns record `i`'s decoded fields from a scan result (or any records array, such as findLast's one record). */
+export function recordAt(result: Pick<ScanResult, 'records'>, i: number): LogRecord {
   const r = result.records;
   const b = i * RECORD_STRIDE;
   return {
