@@ -1,12 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isJsonObject } from '../json-object.js';
 import { completionToSse } from '../server/sse.js';
 import { readChatRequest } from './chat-request.js';
 import type { ProxyMetrics } from './metrics.js';
 import { sendOpenAiError } from './openai-error.js';
 import type { ProxyLog } from './proxy-log.js';
 import type { ReplayCursor } from './replay-cursor.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Proxy mode's replay backend (SPEC section 7): no upstream; each call gets the next
@@ -44,13 +43,13 @@ export class ReplayBackend {
       sendOpenAiError(res, entry.statusCode, entry.error ?? `recorded failure (line ${entry.line})`, entry.statusCode === 504 ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM');
       return;
     }
-    if (ok && chat.stream && isObject(entry.response)) {
+    if (ok && chat.stream && isJsonObject(entry.response)) {
       res.writeHead(entry.statusCode, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.end(completionToSse(entry.response));
       return;
     }
     const body = Buffer.from(typeof entry.response === 'string' ? entry.response : JSON.stringify(entry.response));
-    const type = isObject(entry.response) || Array.isArray(entry.response) ? 'application/json' : 'text/plain; charset=utf-8';
+    const type = isJsonObject(entry.response) || Array.isArray(entry.response) ? 'application/json' : 'text/plain; charset=utf-8';
     res.writeHead(entry.statusCode, { 'content-type': type, 'content-length': body.length });
     res.end(body);
   }

@@ -1,6 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-
-type Json = Record<string, unknown>;
+import { isJsonObject, type JsonObject as Json } from '../json-object.js';
 
 interface ToolCallParts {
   id?: unknown;
@@ -26,8 +25,6 @@ interface ChoiceParts {
 
 /** An SSE event ends at a blank line, in any of the three line-ending styles. */
 const EVENT_BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Reads an OpenAI chat-completion SSE stream as it passes through and builds the
@@ -94,7 +91,7 @@ export class SseAggregator {
       this.skipped++;
       return;
     }
-    if (!isObject(chunk)) {
+    if (!isJsonObject(chunk)) {
       this.skipped++;
       return;
     }
@@ -106,19 +103,19 @@ export class SseAggregator {
       if (key === 'choices' || key === 'usage' || key === 'object') continue;
       if (!(key in this.top) && value !== null && value !== undefined) this.top[key] = value;
     }
-    if (isObject(chunk.usage)) this.usage = chunk.usage;
+    if (isJsonObject(chunk.usage)) this.usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) return;
     for (const c of chunk.choices) {
-      if (!isObject(c)) continue;
+      if (!isJsonObject(c)) continue;
       const index = typeof c.index === 'number' ? c.index : 0;
       let parts = this.choices.get(index);
       if (!parts) {
         parts = { index, text: new Map(), other: {}, toolCalls: new Map(), finishReason: null, logprobs: undefined };
         this.choices.set(index, parts);
       }
-      if (isObject(c.delta)) addDelta(parts, c.delta);
+      if (isJsonObject(c.delta)) addDelta(parts, c.delta);
       if (c.finish_reason !== null && c.finish_reason !== undefined) parts.finishReason = c.finish_reason;
-      if (isObject(c.logprobs) && Array.isArray(c.logprobs.content)) (parts.logprobs ??= []).push(...c.logprobs.content);
+      if (isJsonObject(c.logprobs) && Array.isArray(c.logprobs.content)) (parts.logprobs ??= []).push(...c.logprobs.content);
       else if ('logprobs' in c && parts.logprobs === undefined) parts.logprobs = null;
     }
   }
@@ -129,9 +126,9 @@ function addDelta(parts: ChoiceParts, delta: Json): void {
     if (key === 'role') {
       if (value !== null && value !== undefined) parts.role ??= value;
     } else if (key === 'tool_calls') {
-      if (Array.isArray(value)) for (const call of value) if (isObject(call)) addToolCall(parts, call);
+      if (Array.isArray(value)) for (const call of value) if (isJsonObject(call)) addToolCall(parts, call);
     } else if (key === 'function_call') {
-      if (isObject(value)) {
+      if (isJsonObject(value)) {
         const fc = (parts.functionCall ??= { args: [] });
         if (fc.name === undefined && typeof value.name === 'string' && value.name !== '') fc.name = value.name;
         if (typeof value.arguments === 'string') fc.args.push(value.arguments);
@@ -156,7 +153,7 @@ function addToolCall(parts: ChoiceParts, call: Json): void {
   // The first fragment carries id, type and name; later ones repeat them empty, if at all.
   if (tc.id === undefined && typeof call.id === 'string' && call.id !== '') tc.id = call.id;
   if (tc.type === undefined && typeof call.type === 'string' && call.type !== '') tc.type = call.type;
-  const fn = isObject(call.function) ? call.function : {};
+  const fn = isJsonObject(call.function) ? call.function : {};
   if (tc.name === undefined && typeof fn.name === 'string' && fn.name !== '') tc.name = fn.name;
   if (typeof fn.arguments === 'string') tc.args.push(fn.arguments);
   for (const [key, value] of Object.entries(call)) {

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AbortedError, BadResponseError, InvalidArgumentError, InvalidJsonError, SessionEndedError, WriteFailedError } from '../errors.js';
 import type { ResponseRouter } from '../follower/index.js';
+import { isJsonObject } from '../json-object.js';
 import { decodeUtf8, parseJsonText, type ParsedJson } from '../protocol/index.js';
 import type { AgentWatcher } from './agent-watch.js';
 import { sendError } from './http-errors.js';
@@ -21,8 +22,6 @@ export interface LocalRouteDeps {
   /** True once the service is stopping: new chat calls are refused. */
   isStopping(): boolean;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses a raw body as strict UTF-8 JSON; returns it with its text. @throws InvalidUtf8Error, InvalidJsonError, InvalidArgumentError (no body). */
 function parseBody(body: unknown): { parsed: ParsedJson; text: string } {
@@ -43,7 +42,7 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
     if (router.sessionEnded || sessionLog.ended) throw new SessionEndedError();
     const body = request.body;
     const { parsed, text } = parseBody(body);
-    if (!isObject(parsed.value)) {
+    if (!isJsonObject(parsed.value)) {
       throw new InvalidJsonError('the request body must be a JSON object (a chat completion request), not an array or a scalar');
     }
     // Agents mostly send compact JSON already; then the body's own bytes are the payload.
@@ -98,7 +97,7 @@ export function registerLocalRoutes(app: FastifyInstance, deps: LocalRouteDeps):
 
   app.post('/v1/agent/watch', async (request, reply) => {
     const { parsed } = parseBody(request.body);
-    const pid = isObject(parsed.value) ? parsed.value.pid : undefined;
+    const pid = isJsonObject(parsed.value) ? parsed.value.pid : undefined;
     if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) {
       throw new InvalidArgumentError('the body must be {"pid": <positive integer>}: the process id of the agent to watch');
     }

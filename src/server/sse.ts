@@ -5,12 +5,9 @@
  * each tool call gets its `index`. A streamed replay is that one chunk (finish reason and
  * usage on it) plus `[DONE]`; local mode splits it into the message chunk, a finish-reason
  * chunk and a usage chunk, the shape OpenAI's own streams have.
- * No imports: the proxy's replay backend uses it too, and local mode must not load proxy code.
+ * It imports no proxy code: the proxy's replay backend imports it, and local mode must not load proxy code.
  */
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isJsonObject, type JsonObject as Json } from '../json-object.js';
 
 /**
  * A chat.completion as the one `chat.completion.chunk` that carries all of it: every top-level
@@ -27,7 +24,7 @@ export function completionToChunk(completion: Json): Json {
     model: completion.model ?? '',
   };
   const choices = Array.isArray(completion.choices) ? completion.choices : [];
-  chunk.choices = choices.filter(isObject).map((choice, position) => {
+  chunk.choices = choices.filter(isJsonObject).map((choice, position) => {
     const { message, ...rest } = choice;
     return { index: position, ...rest, delta: messageToDelta(message), finish_reason: choice.finish_reason ?? 'stop' };
   });
@@ -36,10 +33,10 @@ export function completionToChunk(completion: Json): Json {
 
 /** A message becomes a delta as it is, except that each tool call gets the `index` streaming needs. */
 function messageToDelta(message: unknown): Json {
-  if (!isObject(message)) return { role: 'assistant' };
+  if (!isJsonObject(message)) return { role: 'assistant' };
   const delta: Json = { ...message };
   if (Array.isArray(message.tool_calls)) {
-    delta.tool_calls = message.tool_calls.map((call, index) => (isObject(call) ? { index, ...call } : call));
+    delta.tool_calls = message.tool_calls.map((call, index) => (isJsonObject(call) ? { index, ...call } : call));
   }
   return delta;
 }
@@ -76,6 +73,6 @@ export function completionToEventStream(replyJson: string): string {
   } catch {
     reply = undefined;
   }
-  if (!isObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
+  if (!isJsonObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
   return completionToSse(reply, { split: true });
 }
