@@ -74,11 +74,8 @@ export class SseAggregator {
   }
 
   private onEvent(event: string): void {
-    const data = event
-      .split(/\r\n|\r|\n/)
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
-      .join('\n');
+    // Nearly every event is a single `data:` line: it needs no split into lines, no filter and no join.
+    const data = event.includes('\n') || event.includes('\r') ? dataOfLines(event) : dataOfLine(event);
     if (data === '') return;
     if (data.trim() === '[DONE]') {
       this.done = true;
@@ -119,6 +116,21 @@ export class SseAggregator {
       else if ('logprobs' in c && parts.logprobs === undefined) parts.logprobs = null;
     }
   }
+}
+
+/** @returns the payload of one event line when it is a `data:` field, else ''. */
+function dataOfLine(line: string): string {
+  if (!line.startsWith('data:')) return '';
+  return line.slice(line.startsWith('data: ') ? 6 : 5);
+}
+
+/** @returns the event's `data:` payloads joined by line breaks, as the SSE format defines. */
+function dataOfLines(event: string): string {
+  return event
+    .split(/\r\n|\r|\n/)
+    .filter((line) => line.startsWith('data:'))
+    .map(dataOfLine)
+    .join('\n');
 }
 
 function addDelta(parts: ChoiceParts, delta: Json): void {
