@@ -40,6 +40,8 @@ export class ForwardingBackend {
   private stopping = false;
   private readonly onIdle: (() => void)[] = [];
   private readonly sleeping = new Set<() => void>();
+  /** The chat-completions URL of each configured base: parsing it again cost a few µs of every call. */
+  private readonly urls = new Map<string, URL>();
 
   constructor(
     private readonly config: ServiceConfig,
@@ -68,7 +70,9 @@ export class ForwardingBackend {
     this.active.add(res);
     if (this.stopping) endsItsConnection(res);
     try {
-      const outcome = await this.forward(chatCompletionsUrl(base), chat, request, res);
+      let url = this.urls.get(base);
+      if (url === undefined) this.urls.set(base, (url = chatCompletionsUrl(base)));
+      const outcome = await this.forward(url, chat, request, res);
       this.finish(chat, outcome, res, startedAt);
     } finally {
       this.active.delete(res);
