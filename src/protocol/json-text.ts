@@ -78,7 +78,7 @@ function hasWhitespace(text: string, from: number, to: number): boolean {
 }
 
 /** The index of the quote closing a string whose contents start at `from` (the text is valid JSON). */
-function closingQuote(text: string, from: number): number {
+export function closingQuote(text: string, from: number): number {
   let at = text.indexOf('"', from);
   for (;;) {
     let backslashes = 0;

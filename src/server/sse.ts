@@ -8,6 +8,7 @@
  * It imports no proxy code: the proxy's replay backend imports it, and local mode must not load proxy code.
  */
 import { isJsonObject, type JsonObject as Json } from '../json-object.js';
+import { parseKeepingNumbers, type ExactParse } from '../protocol/exact-numbers.js';
 
 /**
  * A chat.completion as the one `chat.completion.chunk` that carries all of it: every top-level
@@ -65,14 +66,18 @@ export function completionToSse(completion: Json, options: { split?: boolean } =
   return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
 }
 
-/** Returns local mode's SSE body for `replyJson` (split chunks); a reply that is not a chat completion is sent as one event. */
+/**
+ * Returns local mode's SSE body for `replyJson` (split chunks), every number spelled as the
+ * runtime wrote it; a reply that is not a chat completion is sent as one event.
+ */
 export function completionToEventStream(replyJson: string): string {
-  let reply: unknown;
+  let parsed: ExactParse | undefined;
   try {
-    reply = JSON.parse(replyJson);
+    parsed = parseKeepingNumbers(replyJson);
   } catch {
-    reply = undefined;
+    parsed = undefined;
   }
-  if (!isJsonObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
-  return completionToSse(reply, { split: true });
+  const reply = parsed?.value;
+  if (parsed === undefined || !isJsonObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
+  return parsed.restore(completionToSse(reply, { split: true }));
 }

@@ -45,6 +45,19 @@ describe('server: streaming replies', () => {
     assert.deepEqual(chunks[2].usage, TOOL_REPLY.usage);
   });
 
+  it('keeps every number of a streamed reply as the runtime spelled it (19-digit integers, 1.50, 1E+2)', () => {
+    const reply =
+      '{"id":"c","object":"chat.completion","created":1700000000,"model":"m","system_fingerprint":12345678901234567890,' +
+      '"choices":[{"index":0,"message":{"role":"assistant","content":"n = 12345678901234567890"},"logprobs":{"p":1.50,"q":1E+2},"finish_reason":"stop"}],' +
+      '"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}';
+    const out = events(completionToEventStream(reply));
+    assert.match(out[0]!, /"system_fingerprint":12345678901234567890,/);
+    assert.match(out[0]!, /"logprobs":\{"p":1\.50,"q":1E\+2\}/);
+    assert.match(out[0]!, /"content":"n = 12345678901234567890"/);
+    assert.ok(!out.join('').includes('rms-number'), 'no placeholder leaks');
+    for (const e of out.slice(0, -1)) JSON.parse(e);
+  });
+
   it('sends a reply that is not a chat completion as one event', () => {
     assert.deepEqual(events(completionToEventStream('{"error":{"message":"no"}}')), ['{"error":{"message":"no"}}', '[DONE]']);
   });
