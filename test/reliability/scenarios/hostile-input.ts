@@ -6,14 +6,12 @@
  * waiting call still gets its real reply.
  */
 import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ModelClient } from '../../../src/client/model-client.js';
 import { openScanner } from '../../../src/scanner/index.js';
 import { RecordKind, recordAt } from '../../../src/scanner/types.js';
 import { chatBody, health, postChat, replyBody, type ChatResult } from '../support/agent.js';
 import { Findings, type ScenarioFigures } from '../support/figures.js';
-import { eventually, sleep, tempDir } from '../support/project.js';
-import { startServiceProcess } from '../support/service-process.js';
+import { eventually, sleep } from '../support/project.js';
+import { openServiceSession } from '../support/service-session.js';
 
 export interface HostileInputParams {
   /** Random-byte bodies (and random-byte log lines) to try. */
@@ -137,11 +135,9 @@ const isErrorBody = (r: ChatResult): boolean => {
 /** Runs the scenario; returns its figures (lost = valid calls not answered, or bad input that was stored or crashed the service). */
 export async function hostileInput(params: HostileInputParams): Promise<ScenarioFigures> {
   const started = performance.now();
-  const dir = tempDir('fuzz');
   const findings = new Findings();
-  const service = await startServiceProcess({ dataDir: dir.path, requestTimeoutMs: 30_000 });
-  const log = join(dir.path, 'LLMService.log');
-  const client = new ModelClient({ logFile: log });
+  const session = await openServiceSession('fuzz', { requestTimeoutMs: 30_000 });
+  const { service, log, client } = session;
   const scanner = openScanner(log);
   let offset = 0;
   let nextIndex = 1;
@@ -249,9 +245,7 @@ export async function hostileInput(params: HostileInputParams): Promise<Scenario
     };
   } finally {
     scanner.close();
-    client.close();
-    await service.stop();
-    dir.cleanup();
+    await session.close();
   }
 }
 
@@ -262,11 +256,9 @@ export async function hostileInput(params: HostileInputParams): Promise<Scenario
  */
 export async function badLineInBatch(): Promise<ScenarioFigures> {
   const started = performance.now();
-  const dir = tempDir('fuzz-batch');
   const findings = new Findings();
-  const service = await startServiceProcess({ dataDir: dir.path, requestTimeoutMs: 20_000 });
-  const log = join(dir.path, 'LLMService.log');
-  const client = new ModelClient({ logFile: log });
+  const session = await openServiceSession('fuzz-batch', { requestTimeoutMs: 20_000 });
+  const { service, log, client } = session;
   let lost = 0;
   try {
     const a = postChat(service.url, chatBody('caller A'), { timeoutMs: 30_000 }).catch((e: Error) => ({ status: -1, body: e.message, ms: 0, at: 0 }));
@@ -297,8 +289,6 @@ export async function badLineInBatch(): Promise<ScenarioFigures> {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    client.close();
-    await service.stop();
-    dir.cleanup();
+    await session.close();
   }
 }

@@ -3,12 +3,10 @@
  * the service's memory must stay flat and a turn must not get slower as the log grows.
  */
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
-import { ModelClient } from '../../../src/client/model-client.js';
 import { chatBody, postChat, replyBody } from '../support/agent.js';
 import { Findings, type ScenarioFigures } from '../support/figures.js';
-import { percentile, tempDir } from '../support/project.js';
-import { startServiceProcess } from '../support/service-process.js';
+import { percentile } from '../support/project.js';
+import { openServiceSession } from '../support/service-session.js';
 
 export interface SoakParams {
   turns: number;
@@ -30,11 +28,9 @@ const MiB = 2 ** 20;
 /** Runs the scenario; returns its figures (lost = turns whose reply was missing or not its own). */
 export async function soak(params: SoakParams): Promise<ScenarioFigures> {
   const started = performance.now();
-  const dir = tempDir('soak');
   const findings = new Findings();
-  const service = await startServiceProcess({ dataDir: dir.path });
-  const log = join(dir.path, 'LLMService.log');
-  const client = new ModelClient({ logFile: log });
+  const session = await openServiceSession('soak');
+  const { service, log, client } = session;
   const latency: number[] = [];
   let lost = 0;
   let startMemory: NodeJS.MemoryUsage | undefined;
@@ -88,8 +84,6 @@ export async function soak(params: SoakParams): Promise<ScenarioFigures> {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    client.close();
-    await service.stop();
-    dir.cleanup();
+    await session.close();
   }
 }

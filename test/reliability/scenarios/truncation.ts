@@ -5,12 +5,10 @@
  * with the new file.
  */
 import { renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ModelClient } from '../../../src/client/model-client.js';
 import { chatBody, health, postChat, replyBody, type ChatResult } from '../support/agent.js';
 import { Findings, type ScenarioFigures } from '../support/figures.js';
-import { sleep, tempDir } from '../support/project.js';
-import { startServiceProcess } from '../support/service-process.js';
+import { sleep } from '../support/project.js';
+import { openServiceSession } from '../support/service-session.js';
 
 export type LogFault = 'truncate' | 'replace' | 'delete-recreate';
 
@@ -50,11 +48,9 @@ const replyContent = (r: ChatResult): string =>
 /** Runs the scenario; returns its figures (lost = calls that neither got their answer nor a clear error). */
 export async function truncationAndReplacement(params: TruncationParams): Promise<ScenarioFigures> {
   const started = performance.now();
-  const dir = tempDir('truncation');
   const findings = new Findings();
-  const service = await startServiceProcess({ dataDir: dir.path });
-  const log = join(dir.path, 'LLMService.log');
-  const client = new ModelClient({ logFile: log });
+  const session = await openServiceSession('truncation');
+  const { service, log, client } = session;
   const outcomes: Record<string, number> = {};
   const count = (key: string): void => {
     outcomes[key] = (outcomes[key] ?? 0) + 1;
@@ -142,8 +138,6 @@ export async function truncationAndReplacement(params: TruncationParams): Promis
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    client.close();
-    await service.stop();
-    dir.cleanup();
+    await session.close();
   }
 }
