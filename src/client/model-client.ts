@@ -5,7 +5,7 @@
 import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirFromEnv } from '../config/defaults.js';
-import { AbortedError, InvalidArgumentError, IndexRegressionError, ModelServiceError, UsageError } from '../errors.js';
+import { AbortedError, InvalidArgumentError, IndexRegressionError, LogNotFoundError, LogReplacedError, ScannerClosedError, UsageError } from '../errors.js';
 import { appendLine, compactJson, decodeUtf8, encodeResponseLine, openAppendFd } from '../protocol/index.js';
 import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';
 import { openScanner, type LogScanner } from '../scanner/index.js';
@@ -54,8 +54,8 @@ export class ModelClient {
    * response already has this index (a retry: nothing is written).
    * @returns true when a line was written, false for a skipped retry.
    * @throws InvalidArgumentError, InvalidJsonError (nothing written), IndexRegressionError
-   *   when a later response is already in the log, ModelServiceError RMS_LOG_NOT_FOUND when
-   *   there is no log to answer, WriteFailedError.
+   *   when a later response is already in the log, LogNotFoundError when there is no log to
+   *   answer, WriteFailedError.
    */
   async pushResponse(index: number, response: string): Promise<boolean> {
     checkIndex(index);
@@ -63,8 +63,7 @@ export class ModelClient {
     const compact = compactJson(response);
     const scanner = this.openScanner();
     if (!existsSync(this.logFile)) {
-      throw new ModelServiceError(
-        'RMS_LOG_NOT_FOUND',
+      throw new LogNotFoundError(
         `there is no log at ${this.logFile} to append response ${index} to; start the model service ` +
           'or point ROCK_MODEL_SERVICE_DATA_DIR at its data dir',
       );
@@ -87,8 +86,8 @@ export class ModelClient {
    * backwards from the latest one.
    * @returns the request JSON as stored, or `SESSION_END` when the latest request-or-session-end
    *   line is a session end (also when one arrives while waiting).
-   * @throws InvalidArgumentError, InvalidUtf8Error, TimeoutError, AbortedError, ModelServiceError
-   *   RMS_ERROR when a later request exists but request `index` is missing from the log,
+   * @throws InvalidArgumentError, InvalidUtf8Error, TimeoutError, AbortedError, LogReplacedError
+   *   when a later request exists but request `index` is missing from the log,
    *   LogReplacedError when a new session starts in a replaced or truncated log while waiting
    *   for request 2 or later (a wait for request 1 goes on in the new log: a session starts there).
    */
@@ -137,7 +136,7 @@ export class ModelClient {
   }
 
   private openScanner(): LogScanner {
-    if (this.closed) throw new ModelServiceError('RMS_SCANNER_CLOSED', 'this ModelClient is closed; create a new one');
+    if (this.closed) throw new ScannerClosedError('this ModelClient is closed; create a new one');
     if (this.scanner === undefined) {
       this.scanner = openScanner(this.logFile);
     } else if (this.scanner.isReplaced()) {
@@ -153,8 +152,7 @@ export class ModelClient {
       record = scanner.findLast(KindMask.Request, record.lineStart);
     }
     if (record === null || record.index !== index) {
-      throw new ModelServiceError(
-        'RMS_ERROR',
+      throw new LogReplacedError(
         `request ${index} is not in ${this.logFile}, although request ${latest.index} is; ` +
           'the log was probably replaced: restart the session from index 0',
       );

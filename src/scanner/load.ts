@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, NativeUnavailableError } from '../errors.js';
+import { ConfigError, NativeLoadFailedError, NativeUnavailableError } from '../errors.js';
 import { bindingProblem, createNativeEngine, type NativeBinding } from './native-engine.js';
 import { tsEngine } from './ts-engine.js';
 import type { ScanEngine } from './types.js';
@@ -116,7 +116,7 @@ function warnAboutFailures(attempts: LoadAttempt[]): void {
     'a native scanner binary exists but could not be used, so the TypeScript scanner runs instead:\n' +
       failed.map((a) => `  - ${a.place}: ${a.reason}`).join('\n') +
       '\nReinstall the package (or `npm run build` in a clone), or set ROCK_MS_SCANNER=ts to choose TypeScript on purpose.',
-    { code: 'RMS_NATIVE_LOAD_FAILED' },
+    { code: NativeLoadFailedError.code },
   );
 }
 

@@ -3,20 +3,7 @@
  * so that agents built on OpenAI clients show our message instead of a parse failure.
  */
 import type { FastifyReply } from 'fastify';
-import { ModelServiceError, type ErrorCode } from '../errors.js';
-
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  RMS_INVALID_JSON: 400,
-  RMS_INVALID_UTF8: 400,
-  RMS_INVALID_ARGUMENT: 400,
-  RMS_USAGE: 400,
-  RMS_SESSION_ENDED: 500,
-  RMS_TIMEOUT: 504,
-  RMS_ABORTED: 503,
-  RMS_WRITE_FAILED: 500,
-  // The runtime (our upstream in local mode) wrote a response the agent cannot use.
-  RMS_BAD_RESPONSE: 502,
-};
+import { ModelServiceError } from '../errors.js';
 
 /** Returns the OpenAI error type for a status: client errors are the caller's, the rest the server's. */
 function errorType(status: number): string {
@@ -35,7 +22,7 @@ export function openAiErrorBody(status: number, message: string, code: string): 
 /** Returns the status and stable code for any error (fastify's own errors carry statusCode and code). */
 export function classifyError(err: unknown): { status: number; code: string; message: string } {
   if (err instanceof ModelServiceError) {
-    return { status: STATUS_BY_CODE[err.code] ?? 500, code: err.code, message: err.message };
+    return { status: err.httpStatus, code: err.code, message: err.message };
   }
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown };
   const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 ? e.statusCode : 500;

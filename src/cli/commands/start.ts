@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { START_HEALTH_WAIT_MS } from '../../config/defaults.js';
 import type { ServiceConfigInput } from '../../config/resolve.js';
 import type { ServiceConfig } from '../../config/types.js';
-import { ModelServiceError, TimeoutError, UsageError } from '../../errors.js';
+import { AlreadyRunningError, StartFailedError, UsageError } from '../../errors.js';
 import { httpRequest, serviceUrl } from '../http-request.js';
 import { parseInteger, parseSeconds } from '../parse-options.js';
 import { pidFilePath, readServiceRecord, removeServiceFiles, runningPid, writePid, writeServiceRecord } from '../service-files.js';
@@ -33,16 +33,14 @@ const STDERR_TAIL_BYTES = 2048;
 
 /**
  * Starts the service. `args` are this command's own arguments, passed on to the background copy.
- * @throws ModelServiceError RMS_ALREADY_RUNNING when the pid file names a live service,
- *   ConfigError/UsageError for bad flags, ModelServiceError when the service dies or never
- *   becomes healthy.
+ * @throws AlreadyRunningError when the pid file names a live service, ConfigError/UsageError
+ *   for bad flags, StartFailedError when the service dies or never becomes healthy.
  */
 export async function start(options: StartOptions, args: readonly string[]): Promise<void> {
   const pidFile = pidFilePath();
   const live = runningPid(pidFile);
   if (live !== undefined && live !== process.pid) {
-    throw new ModelServiceError(
-      'RMS_ALREADY_RUNNING',
+    throw new AlreadyRunningError(
       `the model service is already running (pid ${live}, pid file ${pidFile}); stop it first with \`rock model-service stop\``,
     );
   }
@@ -115,7 +113,7 @@ async function startInBackground(config: ServiceConfig, pidFile: string, args: r
   }
   const pid = child.pid;
   if (pid === undefined) {
-    throw new ModelServiceError('RMS_ERROR', `could not start ${process.execPath}; check that Node can run here`);
+    throw new StartFailedError(`could not start ${process.execPath}; check that Node can run here`);
   }
   writePid(pidFile, pid);
   let exited: string | undefined;
@@ -145,7 +143,7 @@ async function waitHealthy(url: () => string | undefined, exited: () => string |
   for (;;) {
     const how = exited();
     if (how !== undefined) {
-      throw new ModelServiceError('RMS_ERROR', `the model service stopped (${how}) before it became healthy: ${outputTail() || 'it printed nothing'}`);
+      throw new StartFailedError(`the model service stopped (${how}) before it became healthy: ${outputTail() || 'it printed nothing'}`);
     }
     const base = url();
     try {
@@ -154,9 +152,8 @@ async function waitHealthy(url: () => string | undefined, exited: () => string |
       // Not listening yet.
     }
     if (Date.now() >= deadline) {
-      throw new TimeoutError(
+      throw new StartFailedError(
         `the model service did not answer ${base ?? 'on its port'}/health within ${START_HEALTH_WAIT_MS / 1000} s and was stopped; its output: ${outputTail() || 'none'}`,
-        START_HEALTH_WAIT_MS,
       );
     }
     await sleep(HEALTH_POLL_MS);

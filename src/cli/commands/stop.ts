@@ -1,7 +1,7 @@
 /** `rock model-service stop`: SIGTERM, wait, SIGKILL after a grace period, pid file removed. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STOP_GRACE_MS } from '../../config/defaults.js';
-import { ModelServiceError } from '../../errors.js';
+import { StopFailedError } from '../../errors.js';
 import { isProcessRunning } from '../../process-state.js';
 import { pidFilePath, readPid, removeServiceFiles, runningPid } from '../service-files.js';
 import { writeStdoutSync } from '../write-stdout.js';
@@ -11,7 +11,7 @@ const KILL_WAIT_MS = 5000;
 
 /**
  * Stops the service the pid file names; a missing, stale or zombie pid is "not running", not an error.
- * @throws ModelServiceError when the process may not be signalled or survives SIGKILL.
+ * @throws StopFailedError when the process may not be signalled or survives SIGKILL.
  */
 export async function stop(): Promise<void> {
   const pidFile = pidFilePath();
@@ -28,7 +28,7 @@ export async function stop(): Promise<void> {
     signal(pid, 'SIGKILL');
     how = `killed (it ignored SIGTERM for ${STOP_GRACE_MS / 1000} s)`;
     if (!(await waitGone(pid, KILL_WAIT_MS))) {
-      throw new ModelServiceError('RMS_ERROR', `process ${pid} is still running after SIGKILL; check it with \`ps -p ${pid}\``);
+      throw new StopFailedError(`process ${pid} is still running after SIGKILL; check it with \`ps -p ${pid}\``);
     }
   }
   removeServiceFiles(pidFile, pid);
@@ -41,7 +41,7 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') return;
-    throw new ModelServiceError('RMS_ERROR', `cannot send ${name} to the model service (pid ${pid}): ${code}; run stop as the user that started it`);
+    throw new StopFailedError(`cannot send ${name} to the model service (pid ${pid}): ${code}; run stop as the user that started it`);
   }
 }
 

@@ -1,5 +1,5 @@
 /** `rock model-service watch-agent --pid P`: asks the running service to watch the agent process. */
-import { ModelServiceError } from '../../errors.js';
+import { NotRunningError, ServiceRefusedError } from '../../errors.js';
 import { httpRequest } from '../http-request.js';
 import { parseInteger } from '../parse-options.js';
 import { serviceAddress } from '../service-address.js';
@@ -13,7 +13,7 @@ export interface WatchAgentOptions {
 
 /**
  * Posts the pid to `/v1/agent/watch` and prints the service's answer.
- * @throws UsageError for a bad pid or port, ModelServiceError when no service answers or it refuses.
+ * @throws UsageError for a bad pid or port, NotRunningError when no service answers, ServiceRefusedError when it refuses.
  */
 export async function watchAgent(options: WatchAgentOptions): Promise<void> {
   const pid = parseInteger('--pid', options.pid, 1, 2 ** 31 - 1);
@@ -23,10 +23,10 @@ export async function watchAgent(options: WatchAgentOptions): Promise<void> {
   try {
     answer = await httpRequest('POST', url, JSON.stringify({ pid }), 10_000);
   } catch (err) {
-    throw new ModelServiceError('RMS_NOT_RUNNING', `no model service answers at ${url} (${(err as Error).message}); start it with \`rock model-service start\` or pass --host/--port`);
+    throw new NotRunningError(`no model service answers at ${url} (${(err as Error).message}); start it with \`rock model-service start\` or pass --host/--port`);
   }
   if (answer.status !== 200) {
-    throw new ModelServiceError('RMS_ERROR', `the model service refused to watch pid ${pid}: HTTP ${answer.status} ${answer.body.trim()}`);
+    throw new ServiceRefusedError(`the model service refused to watch pid ${pid}: HTTP ${answer.status} ${answer.body.trim()}`);
   }
   writeStdoutSync(`${answer.body.trim()}\n`);
 }
