@@ -20,7 +20,8 @@ import { post, startServiceChild } from './turns.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const { LogFollower } = await import(join(dist, 'follower', 'index.js'));
-const { appendLine, closeAppendFd, compactJson, encodeResponseLine, openAppendFd } = await import(join(dist, 'protocol', 'index.js'));
+const { appendLine, closeAppendFd, openAppendFd } = await import(join(dist, 'log-file', 'index.js'));
+const { compactJson, encodeResponseLine } = await import(join(dist, 'protocol', 'index.js'));
 const { recordAt, RecordKind } = await import(join(dist, 'scanner', 'index.js'));
 const { loadNativeEngine } = await import(join(dist, 'scanner', 'load.js'));
 

@@ -46,12 +46,11 @@ export {
   encodeResponseLine,
   formatMeta,
   SESSION_END_LINE,
-  openAppendFd,
-  appendLine,
   REQUEST_START,
   REQUEST_END,
   RESPONSE_START,
   RESPONSE_END,
   SESSION_END,
 } from './protocol/index.js';
+export { openAppendFd, appendLine } from './log-file/index.js';
 export * from './errors.js';

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PID_FILE } from '../config/defaults.js';
-import { isProcessRunning, looksLikeModelService } from '../process-state.js';
+import { isProcessRunning, looksLikeModelService } from '../process/process-state.js';
 
 export interface ServiceRecord {
   pid: number;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isJsonObject } from '../json-object.js';
-import { completionToSse } from '../server/sse.js';
+import { isJsonObject } from '../wire/json-object.js';
+import { completionToSse } from '../wire/chat-chunks.js';
 import { readChatRequest } from './chat-request.js';
 import type { ProxyMetrics } from './metrics.js';
 import { sendOpenAiError } from './openai-error.js';

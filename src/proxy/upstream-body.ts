@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientResponseHeaders } from './hop-by-hop.js';
 import type { ProxyLog } from './proxy-log.js';
 import { RawJson } from './recorder.js';
-import { SseAggregator } from './sse-aggregator.js';
+import { ChatStreamAggregator } from '../wire/chat-stream-aggregator.js';
 import type { AttemptFailure, UpstreamAttempt } from './upstream-client.js';
 
 /** What reading an answer's body gave: bytes sent to the client, the whole body (not a stream), what to record, and the failure if it broke. */
@@ -36,7 +36,7 @@ export function readWhole(attempt: UpstreamAttempt, upstream: IncomingMessage): 
  * written with the first body byte, so a stream that fails before then can still be retried.
  */
 export function passStream(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse, log: ProxyLog): Promise<BodyResult> {
-  const aggregator = new SseAggregator();
+  const aggregator = new ChatStreamAggregator();
   let sent = 0;
   const begin = () => {
     if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, clientResponseHeaders(upstream.headers));

@@ -2,7 +2,7 @@
  * Watches agent processes for the local service (SPEC section 4): when a watched process has
  * exited or is a zombie, the session ends, once, however many watches there were.
  */
-import { isProcessGone } from '../process-state.js';
+import { isProcessGone } from '../process/process-state.js';
 
 export class AgentWatcher {
   readonly #pids = new Set<number>();

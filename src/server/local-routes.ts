@@ -5,12 +5,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AbortedError, BadResponseError, InvalidArgumentError, InvalidJsonError, SessionEndedError, WriteFailedError } from '../errors.js';
 import type { ResponseRouter } from '../follower/index.js';
-import { isJsonObject } from '../json-object.js';
+import { isJsonObject } from '../wire/json-object.js';
 import { decodeUtf8, parseJsonText, type ParsedJson } from '../protocol/index.js';
 import type { AgentWatcher } from './agent-watch.js';
 import { sendError } from './http-errors.js';
 import type { SessionLog } from './session-log.js';
-import { completionToEventStream } from './sse.js';
+import { completionToEventStream } from '../wire/chat-chunks.js';
 import type { TrajectoryWriter } from './trajectory.js';
 
 export interface LocalRouteDeps {

@@ -5,16 +5,8 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import {
-  appendLine,
-  closeAppendFd,
-  encodeRequestLine,
-  formatMeta,
-  openAppendFd,
-  REQUEST_END,
-  REQUEST_START,
-  SESSION_END_LINE,
-} from '../protocol/index.js';
+import { appendLine, closeAppendFd, openAppendFd } from '../log-file/index.js';
+import { encodeRequestLine, formatMeta, REQUEST_END, REQUEST_START, SESSION_END_LINE } from '../protocol/index.js';
 
 const REQUEST_START_BYTES = Buffer.from(REQUEST_START, 'utf8');
 

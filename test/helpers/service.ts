@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceConfigInput } from '../../src/config/resolve.js';
-import { appendLine, closeAppendFd, compactJson, encodeResponseLine, openAppendFd } from '../../src/protocol/index.js';
+import { appendLine, closeAppendFd, openAppendFd } from '../../src/log-file/index.js';
+import { compactJson, encodeResponseLine } from '../../src/protocol/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 
 export interface LoggedLine {

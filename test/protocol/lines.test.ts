@@ -3,16 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import {
-  appendLine,
-  closeAppendFd,
-  compactJson,
-  encodeRequestLine,
-  encodeResponseLine,
-  MAX_LINE_BYTES,
-  openAppendFd,
-  SESSION_END_LINE,
-} from '../../src/protocol/index.js';
+import { appendLine, closeAppendFd, MAX_LINE_BYTES, openAppendFd } from '../../src/log-file/index.js';
+import { compactJson, encodeRequestLine, encodeResponseLine, SESSION_END_LINE } from '../../src/protocol/index.js';
 
 describe('protocol: lines', () => {
   let dir: string;
@@ -51,7 +43,8 @@ describe('protocol: lines', () => {
     const writer = (kind: string, count: number, size: number) =>
       new Promise<void>((resolve, reject) => {
         const script = `
-          import { openAppendFd, appendLine, encodeRequestLine, encodeResponseLine } from ${JSON.stringify(new URL('../../src/protocol/index.ts', import.meta.url).href)};
+          import { openAppendFd, appendLine } from ${JSON.stringify(new URL('../../src/log-file/index.ts', import.meta.url).href)};
+          import { encodeRequestLine, encodeResponseLine } from ${JSON.stringify(new URL('../../src/protocol/index.ts', import.meta.url).href)};
           const fd = openAppendFd(${JSON.stringify(log)});
           const encode = ${kind === 'req' ? 'encodeRequestLine' : 'encodeResponseLine'};
           for (let i = 1; i <= ${count}; i++) appendLine(fd, encode(JSON.stringify({ k: '${kind}', i, pad: 'x'.repeat((i * 7919) % ${size}) }), i));
@@ -76,7 +69,8 @@ describe('protocol: lines', () => {
     // RLIMIT_FSIZE makes write(2) short at the limit; `ulimit -f` sets it for a child (SIGXFSZ ignored so write returns).
     const log = join(dir, 'LLMService.log');
     const script = `
-      import { openAppendFd, appendLine, encodeRequestLine } from ${JSON.stringify(new URL('../../src/protocol/index.ts', import.meta.url).href)};
+      import { openAppendFd, appendLine } from ${JSON.stringify(new URL('../../src/log-file/index.ts', import.meta.url).href)};
+      import { encodeRequestLine } from ${JSON.stringify(new URL('../../src/protocol/index.ts', import.meta.url).href)};
       process.on('SIGXFSZ', () => {});
       const fd = openAppendFd(${JSON.stringify(log)});
       appendLine(fd, encodeRequestLine('{"small":1}', 1));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { isProcessGone } from '../../src/process-state.js';
+import { isProcessGone } from '../../src/process/process-state.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 /**

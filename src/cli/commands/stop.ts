@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STOP_GRACE_MS } from '../../config/defaults.js';
 import { StopFailedError } from '../../errors.js';
-import { isProcessRunning } from '../../process-state.js';
+import { isProcessRunning } from '../../process/process-state.js';
 import { pidFilePath, readPid, removeServiceFiles, runningPid } from '../service-files.js';
 import { writeStdoutSync } from '../write-stdout.js';
 

@@ -4,7 +4,8 @@
  * latency is measured from the response line's append to the caller holding the reply.
  */
 import { join } from 'node:path';
-import { appendLine, closeAppendFd, compactJson, encodeResponseLine, openAppendFd } from '../../../src/protocol/index.js';
+import { appendLine, closeAppendFd, openAppendFd } from '../../../src/log-file/index.js';
+import { compactJson, encodeResponseLine } from '../../../src/protocol/index.js';
 import { openScanner } from '../../../src/scanner/index.js';
 import { RecordKind, recordAt } from '../../../src/scanner/types.js';
 import { chatBody, health, postChat, type ChatResult } from '../support/agent.js';

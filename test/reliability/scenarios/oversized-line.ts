@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendLine, closeAppendFd, openAppendFd } from '../../../src/protocol/index.js';
+import { appendLine, closeAppendFd, openAppendFd } from '../../../src/log-file/index.js';
 import { availableEngines } from '../../../src/scanner/load.js';
 import { RecordKind } from '../../../src/scanner/types.js';
 import { Findings, type ScenarioFigures } from '../support/figures.js';

@@ -4,7 +4,7 @@
  * the runtime take). argv: log writer count bigEvery bigBytes mediumShare. Prints one JSON
  * line with what it wrote.
  */
-import { appendLine, closeAppendFd, openAppendFd } from '../../../src/protocol/index.js';
+import { appendLine, closeAppendFd, openAppendFd } from '../../../src/log-file/index.js';
 import { buildLine, lineSize, type SizePlan } from './test-lines.js';
 
 const [log, writerArg, countArg, bigEvery, bigBytes, mediumShare] = process.argv.slice(2);

@@ -6,7 +6,8 @@
  * argv: log stopFile
  */
 import { existsSync } from 'node:fs';
-import { appendLine, encodeResponseLine, openAppendFd } from '../../../src/protocol/index.js';
+import { appendLine, openAppendFd } from '../../../src/log-file/index.js';
+import { encodeResponseLine } from '../../../src/protocol/index.js';
 
 const [log, stopFile] = process.argv.slice(2);
 const fd = openAppendFd(log!);

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { isJsonObject, type JsonObject as Json } from '../json-object.js';
+import { isJsonObject, type JsonObject as Json } from './json-object.js';
 
 interface ToolCallParts {
   id?: unknown;
@@ -31,7 +31,7 @@ const EVENT_BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
  * chat.completion it amounts to. It never changes or holds back the bytes: an event
  * that is not JSON is only left out of the aggregate.
  */
-export class SseAggregator {
+export class ChatStreamAggregator {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
   private readonly top: Json = {};

@@ -7,7 +7,7 @@
  * chunk and a usage chunk, the shape OpenAI's own streams have.
  * It imports no proxy code: the proxy's replay backend imports it, and local mode must not load proxy code.
  */
-import { isJsonObject, type JsonObject as Json } from '../json-object.js';
+import { isJsonObject, type JsonObject as Json } from './json-object.js';
 import { parseKeepingNumbers, type ExactParse } from '../protocol/exact-numbers.js';
 
 /**

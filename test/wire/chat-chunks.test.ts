@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { completionToChunk, completionToSse } from '../../src/server/sse.js';
-import { SseAggregator } from '../../src/proxy/sse-aggregator.js';
+import { completionToChunk, completionToSse } from '../../src/wire/chat-chunks.js';
+import { ChatStreamAggregator } from '../../src/wire/chat-stream-aggregator.js';
 
 describe('completionToChunk', () => {
   const completion = {
@@ -41,7 +41,7 @@ describe('completionToChunk', () => {
     const sse = completionToSse(completion);
     assert.equal(sse.split('\n\n').filter((e) => e !== '').length, 2);
     assert.ok(sse.endsWith('data: [DONE]\n\n'));
-    const agg = new SseAggregator();
+    const agg = new ChatStreamAggregator();
     agg.push(Buffer.from(sse));
     agg.end();
     assert.deepEqual(agg.result(), completion);

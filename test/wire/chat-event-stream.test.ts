@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { completionToEventStream } from '../../src/server/sse.js';
+import { completionToEventStream } from '../../src/wire/chat-chunks.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const TOOL_REPLY = {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SseAggregator } from '../../src/proxy/sse-aggregator.js';
+import { ChatStreamAggregator } from '../../src/wire/chat-stream-aggregator.js';
 
 const event = (chunk: object) => `data: ${JSON.stringify(chunk)}\n\n`;
 const delta = (d: object, finish: string | null = null, index = 0) => ({ id: 'c', object: 'chat.completion.chunk', created: 5, model: 'm', choices: [{ index, delta: d, finish_reason: finish }] });
 
-function aggregate(text: string, cuts: number[] = []): SseAggregator {
+function aggregate(text: string, cuts: number[] = []): ChatStreamAggregator {
   const bytes = Buffer.from(text);
-  const agg = new SseAggregator();
+  const agg = new ChatStreamAggregator();
   let from = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
     agg.push(bytes.subarray(from, cut));
@@ -18,7 +18,7 @@ function aggregate(text: string, cuts: number[] = []): SseAggregator {
   return agg;
 }
 
-describe('SseAggregator', () => {
+describe('ChatStreamAggregator', () => {
   const stream =
     event(delta({ role: 'assistant', content: 'Grüß ' })) +
     event(delta({ content: 'dich 🌍', reasoning_content: 'r1' })) +

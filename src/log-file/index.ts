@@ -1,0 +1,1 @@
+export { openAppendFd, appendLine, closeAppendFd, MAX_LINE_BYTES } from './append.js';
