@@ -33,6 +33,7 @@ const ERROR_TABLE = {
   RMS_CONFIG: { status: 400, exit: EXIT_BAD_INPUT, retry: false, message: 'the configuration is wrong' },
   RMS_INDEX_REGRESSION: { status: 409, exit: EXIT_BAD_INPUT, retry: false, message: 'the response index is lower than the last response already written' },
   RMS_NOT_FOUND: { status: 404, exit: EXIT_FAILURE, retry: false, message: 'no such route on this service' },
+  RMS_METHOD_NOT_ALLOWED: { status: 405, exit: EXIT_FAILURE, retry: false, message: 'the route does not take this method' },
   RMS_BODY_TOO_LARGE: {
     status: 413,
     exit: EXIT_BAD_INPUT,
@@ -42,6 +43,12 @@ const ERROR_TABLE = {
   RMS_BAD_HTTP: { status: 400, exit: EXIT_FAILURE, retry: false, message: 'the HTTP request is malformed' },
   RMS_HEADERS_TOO_LARGE: { status: 431, exit: EXIT_FAILURE, retry: false, message: 'the request headers are larger than the service accepts' },
   RMS_BODY_TIMEOUT: { status: 408, exit: EXIT_FAILURE, retry: true, message: 'the request body did not arrive in time; send it again' },
+  RMS_BUSY: {
+    status: 503,
+    exit: EXIT_FAILURE,
+    retry: true,
+    message: 'the service holds as many request bodies in memory as it allows; send the request again shortly',
+  },
   RMS_SESSION_ENDED: {
     status: 500,
     exit: EXIT_FAILURE,
@@ -177,6 +184,11 @@ export class RouteNotFoundError extends ModelServiceError {
   static override readonly code = 'RMS_NOT_FOUND';
 }
 
+/** A known route asked with a method it does not take. */
+export class MethodNotAllowedError extends ModelServiceError {
+  static override readonly code = 'RMS_METHOD_NOT_ALLOWED';
+}
+
 /** A request body over the configured limit. */
 export class BodyTooLargeError extends ModelServiceError {
   static override readonly code = 'RMS_BODY_TOO_LARGE';
@@ -195,6 +207,11 @@ export class HeadersTooLargeError extends ModelServiceError {
 /** A request body that did not arrive whole within the time allowed. */
 export class BodyTimeoutError extends ModelServiceError {
   static override readonly code = 'RMS_BODY_TIMEOUT';
+}
+
+/** The bodies of the requests in flight already hold the memory the service allows for them. */
+export class BusyError extends ModelServiceError {
+  static override readonly code = 'RMS_BUSY';
 }
 
 /** The session ended (SESSION_END) while, or before, a call waited for its answer. */

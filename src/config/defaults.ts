@@ -7,6 +7,16 @@ export const DEFAULT_POLL_INTERVAL_MS = 100;
 /** How often a watched agent pid is checked (the reference checks every 5 s; a second is plenty cheap). */
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+/** How long a request body may take to arrive whole. */
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+/** The bytes all request bodies in flight may hold together: four bodies at the limit, at least 256 MiB. */
+export function defaultBodyBudgetBytes(bodyLimitBytes: number): number {
+  return Math.max(4 * bodyLimitBytes, 256 * 1024 * 1024);
+}
+/** How often a streamed call that waits for the runtime gets a heartbeat. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
+/** Orphaned turns (their call ended without an answer) kept for a retry of the same request. */
+export const DEFAULT_MAX_ORPHANED_TURNS = 16;
 /** Proxy mode only; local mode waits without limit unless configured. */
 export const DEFAULT_PROXY_REQUEST_TIMEOUT_MS = 120_000;
 export const DEFAULT_RETRYABLE_STATUS_CODES: readonly number[] = [429, 500];

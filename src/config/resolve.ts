@@ -14,6 +14,10 @@ export interface ServiceConfigInput {
   trajectoryFile?: string;
   trajectoryAppend?: boolean;
   bodyLimitBytes?: number;
+  bodyTimeoutMs?: number;
+  bodyBudgetBytes?: number;
+  heartbeatIntervalMs?: number;
+  maxOrphanedTurns?: number;
   pollIntervalMs?: number;
   watchIntervalMs?: number;
   requestTimeoutMs?: number;
@@ -47,6 +51,7 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
   const dataDir = input.dataDir ?? d.dataDirFromEnv(env);
   const loggingPath = env.ROCK_LOGGING_PATH;
   const loggingFile = env.ROCK_LOGGING_FILE_NAME;
+  const bodyLimitBytes = input.bodyLimitBytes ?? d.DEFAULT_BODY_LIMIT_BYTES;
   return {
     type,
     host: input.host ?? d.DEFAULT_HOST,
@@ -55,7 +60,11 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
     logFile: input.logFile ?? join(dataDir, LOG_FILE_NAME),
     trajectoryFile: input.trajectoryFile ?? join(dataDir, TRAJECTORY_FILE_NAME),
     trajectoryAppend: input.trajectoryAppend ?? env.ROCK_MODEL_SERVICE_TRAJ_APPEND_MODE?.toLowerCase() === 'true',
-    bodyLimitBytes: input.bodyLimitBytes ?? d.DEFAULT_BODY_LIMIT_BYTES,
+    bodyLimitBytes,
+    bodyTimeoutMs: input.bodyTimeoutMs ?? d.DEFAULT_BODY_TIMEOUT_MS,
+    bodyBudgetBytes: input.bodyBudgetBytes ?? d.defaultBodyBudgetBytes(bodyLimitBytes),
+    heartbeatIntervalMs: input.heartbeatIntervalMs ?? d.DEFAULT_HEARTBEAT_INTERVAL_MS,
+    maxOrphanedTurns: input.maxOrphanedTurns ?? d.DEFAULT_MAX_ORPHANED_TURNS,
     pollIntervalMs: input.pollIntervalMs ?? d.DEFAULT_POLL_INTERVAL_MS,
     watchIntervalMs: input.watchIntervalMs ?? d.DEFAULT_WATCH_INTERVAL_MS,
     requestTimeoutMs: input.requestTimeoutMs ?? (type === 'proxy' ? d.DEFAULT_PROXY_REQUEST_TIMEOUT_MS : undefined),

@@ -12,6 +12,14 @@ export interface ServiceConfig {
   /** ROCK_MODEL_SERVICE_TRAJ_APPEND_MODE=true: append; otherwise each record overwrites (reference behaviour). */
   trajectoryAppend: boolean;
   bodyLimitBytes: number;
+  /** How long a request body may take to arrive whole. */
+  bodyTimeoutMs: number;
+  /** The bytes all request bodies in flight may hold together. */
+  bodyBudgetBytes: number;
+  /** Local mode: how often a streamed call that waits gets a heartbeat. */
+  heartbeatIntervalMs: number;
+  /** Local mode: orphaned turns kept for a retry of the same request. */
+  maxOrphanedTurns: number;
   pollIntervalMs: number;
   watchIntervalMs: number;
   /** Local mode: how long a chat call waits for its response (undefined: no limit). Proxy mode: upstream timeout per attempt. */

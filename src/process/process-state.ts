@@ -2,7 +2,7 @@
  * Whether a process is still there, the way SPEC section 6 needs it: on these machines PID 1
  * does not reap orphans, so a dead process can stay a zombie for ever and `kill(pid, 0)` still
  * succeeds on it. The state letter in /proc/<pid>/stat tells a zombie apart.
- * No fastify or other heavy import here: the CLI (which starts once per turn) and the server
+ * No heavy import here: the CLI (which starts once per turn) and the server
  * both use it.
  */
 import { readFileSync } from 'node:fs';

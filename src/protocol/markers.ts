@@ -5,7 +5,8 @@ export const RESPONSE_START = 'LLM_RESPONSE_START';
 export const RESPONSE_END = 'LLM_RESPONSE_END';
 export const SESSION_END = 'SESSION_END';
 
-/** The log file's name inside the data dir, and where the previous log is kept at start. */
+/** The log file's name inside the data dir. */
 export const LOG_FILE_NAME = 'LLMService.log';
-export const PREVIOUS_LOG_FILE_NAME = 'LLMService.log.prev';
+/** At start the previous log is kept beside the new one under its name plus this suffix. */
+export const PREVIOUS_LOG_SUFFIX = '.prev';
 export const TRAJECTORY_FILE_NAME = 'LLMTraj.jsonl';

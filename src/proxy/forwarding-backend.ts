@@ -1,25 +1,18 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceConfig } from '../config/types.js';
+import { ConfigError, TimeoutError, UpstreamError } from '../errors.js';
+import type { RouteContext } from '../http/http-service.js';
+import { sendError } from '../http/reply.js';
+import type { Logger } from '../log/logger.js';
+import { openAiErrorBody } from '../wire/error-bodies.js';
 import { retryAfterMs, retryDelayMs } from './backoff.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
 import { isEventStream, passStream, readWhole, recordedBody } from './upstream-body.js';
 import type { ProxyMetrics } from './metrics.js';
-import { sendOpenAiError } from './openai-error.js';
 import type { CallRecord, CallRecorder } from './recorder.js';
 import { readChatRequest, type ChatRequest } from './chat-request.js';
-import type { ProxyLog } from './proxy-log.js';
 import { AttemptFailure, type UpstreamAttempt, type UpstreamClient } from './upstream-client.js';
 import { chatCompletionsUrl, upstreamBase } from './upstream-base.js';
-
-/**
- * Makes the answer on `res` its connection's last. A hijacked reply skips the service's hook
- * that does this while it stops, and an idle keep-alive connection would hold the HTTP
- * server's close until its grace period cuts every connection.
- */
-function endsItsConnection(res: ServerResponse): void {
-  if (!res.headersSent) res.setHeader('connection', 'close');
-}
 
 /** How one call ended, for the client and for the record. */
 type Outcome =
@@ -48,31 +41,28 @@ export class ForwardingBackend {
     private readonly client: UpstreamClient,
     private readonly recorder: CallRecorder | undefined,
     private readonly metrics: ProxyMetrics,
-    private readonly log: ProxyLog,
+    private readonly log: Logger,
   ) {}
 
-  /** Answers one POST /v1/chat/completions. Never throws: every failure becomes an answer. */
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    reply.hijack();
-    const res = reply.raw;
+  /**
+   * Answers one POST /v1/chat/completions; once the call goes upstream every failure becomes an answer.
+   * @throws InvalidJsonError, ConfigError (no upstream for the model) and the body's errors, before anything is sent.
+   */
+  async handle(ctx: RouteContext): Promise<void> {
+    const { res } = ctx;
     const startedAt = new Date();
-    const chat = readChatRequest(request.body);
-    if ('error' in chat) {
-      sendOpenAiError(res, 400, chat.error, 'RMS_INVALID_JSON');
-      return;
-    }
+    const chat = readChatRequest(await ctx.body());
     const base = upstreamBase(this.config, chat.model);
     if (base === undefined) {
-      const message = `no upstream for model ${JSON.stringify(chat.model ?? null)}: set proxy_base_url, proxy_rules["${chat.model ?? ''}"] or proxy_rules.default`;
-      sendOpenAiError(res, 400, message, 'RMS_CONFIG');
-      return;
+      throw new ConfigError(
+        `no upstream for model ${JSON.stringify(chat.model ?? null)}: set proxy_base_url, proxy_rules["${chat.model ?? ''}"] or proxy_rules.default`,
+      );
     }
     this.active.add(res);
-    if (this.stopping) endsItsConnection(res);
     try {
       let url = this.urls.get(base);
       if (url === undefined) this.urls.set(base, (url = chatCompletionsUrl(base)));
-      const outcome = await this.forward(url, chat, request, res);
+      const outcome = await this.forward(url, chat, ctx.req.headers, res);
       this.finish(chat, outcome, res, startedAt);
     } finally {
       this.active.delete(res);
@@ -87,14 +77,13 @@ export class ForwardingBackend {
    */
   async close(): Promise<void> {
     this.stopping = true;
-    for (const res of this.active) endsItsConnection(res);
     for (const wake of this.sleeping) wake();
     this.client.close();
     if (this.active.size > 0) await new Promise<void>((resolve) => this.onIdle.push(resolve));
   }
 
-  private async forward(url: URL, chat: ChatRequest, request: FastifyRequest, res: ServerResponse): Promise<Outcome> {
-    const headers = upstreamRequestHeaders(request.headers, chat.body.length);
+  private async forward(url: URL, chat: ChatRequest, incoming: IncomingHttpHeaders, res: ServerResponse): Promise<Outcome> {
+    const headers = upstreamRequestHeaders(incoming, chat.body.length);
     let clientGone = false;
     let current: UpstreamAttempt | undefined;
     let wake: (() => void) | undefined;
@@ -209,7 +198,7 @@ export class ForwardingBackend {
         const timedOut = outcome.failure.kind === 'timeout';
         statusCode = timedOut ? 504 : 502;
         error = `${outcome.failure.message}; gave up after ${outcome.attempts} attempt(s)`;
-        sendOpenAiError(res, statusCode, error, timedOut ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM');
+        sendError(res, timedOut ? new TimeoutError(error, this.client.timeoutMs) : new UpstreamError(error), openAiErrorBody);
         break;
       }
       case 'client-gone':

@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ServiceConfig } from '../config/types.js';
 import { DEFAULT_PROXY_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
 import { ConfigError } from '../errors.js';
+import type { HttpService } from '../http/http-service.js';
+import type { Logger } from '../log/logger.js';
 import { ForwardingBackend } from './forwarding-backend.js';
 import { createProxyMetrics } from './metrics.js';
-import type { ProxyLog } from './proxy-log.js';
 import { CallRecorder } from './recorder.js';
 import { ReplayBackend } from './replay-backend.js';
 import { ReplayCursor } from './replay-cursor.js';
@@ -14,7 +14,7 @@ import { UpstreamClient } from './upstream-client.js';
 /** What the service hands the proxy: its metrics registry and its logger. */
 export interface ProxyContext {
   registry: Registry;
-  log: ProxyLog;
+  log: Logger;
 }
 
 /**
@@ -25,19 +25,19 @@ export interface ProxyContext {
  *   their records and closes the recording; it may be called before the HTTP server closes, and again.
  * @throws ConfigError when the replay file is missing or malformed, or the recording file cannot be opened.
  */
-export async function registerProxyRoutes(app: FastifyInstance, config: ServiceConfig, ctx: ProxyContext): Promise<{ close(): Promise<void> }> {
+export async function registerProxyRoutes(http: HttpService, config: ServiceConfig, ctx: ProxyContext): Promise<{ close(): Promise<void> }> {
   const metrics = createProxyMetrics(ctx.registry);
   if (config.replayFile !== undefined) {
     const cursor = await ReplayCursor.load(config.replayFile);
     ctx.log.info({ replayFile: cursor.file, calls: cursor.size }, 'proxy mode: replaying a recording, no upstream');
     const replay = new ReplayBackend(cursor, metrics, ctx.log);
-    app.post('/v1/chat/completions', (request, reply) => replay.handle(request, reply));
+    http.route('POST', '/v1/chat/completions', (route) => replay.handle(route));
     return { close: async () => {} };
   }
   const recorder = config.recordingFile === undefined ? undefined : openRecorder(config.recordingFile, ctx.log);
   const client = new UpstreamClient(config.requestTimeoutMs ?? DEFAULT_PROXY_REQUEST_TIMEOUT_MS);
   const forwarding = new ForwardingBackend(config, client, recorder, metrics, ctx.log);
-  app.post('/v1/chat/completions', (request, reply) => forwarding.handle(request, reply));
+  http.route('POST', '/v1/chat/completions', (route) => forwarding.handle(route));
   ctx.log.info({ proxyBaseUrl: config.proxyBaseUrl, proxyRules: config.proxyRules, recordingFile: config.recordingFile }, 'proxy mode: forwarding');
   let closing: Promise<void> | undefined;
   return {
@@ -49,7 +49,7 @@ export async function registerProxyRoutes(app: FastifyInstance, config: ServiceC
   };
 }
 
-function openRecorder(file: string, log: ProxyLog): CallRecorder {
+function openRecorder(file: string, log: Logger): CallRecorder {
   try {
     return new CallRecorder(file, (err) => log.error({ err, recordingFile: file }, 'a call could not be recorded'));
   } catch (err) {

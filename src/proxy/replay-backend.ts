@@ -1,10 +1,12 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isJsonObject } from '../wire/json-object.js';
+import { ReplayExhaustedError } from '../errors.js';
+import type { RouteContext } from '../http/http-service.js';
+import { sendJson } from '../http/reply.js';
+import type { Logger } from '../log/logger.js';
 import { completionToSse } from '../wire/chat-chunks.js';
+import { openAiErrorBody } from '../wire/error-bodies.js';
+import { isJsonObject } from '../wire/json-object.js';
 import { readChatRequest } from './chat-request.js';
 import type { ProxyMetrics } from './metrics.js';
-import { sendOpenAiError } from './openai-error.js';
-import type { ProxyLog } from './proxy-log.js';
 import type { ReplayCursor } from './replay-cursor.js';
 
 /**
@@ -15,24 +17,20 @@ export class ReplayBackend {
   constructor(
     private readonly cursor: ReplayCursor,
     private readonly metrics: ProxyMetrics,
-    private readonly log: ProxyLog,
+    private readonly log: Logger,
   ) {}
 
-  /** Answers one POST /v1/chat/completions from the recording. Never throws. */
-  handle(request: FastifyRequest, reply: FastifyReply): void {
-    reply.hijack();
-    const res = reply.raw;
-    const chat = readChatRequest(request.body);
-    if ('error' in chat) {
-      sendOpenAiError(res, 400, chat.error, 'RMS_INVALID_JSON');
-      return;
-    }
+  /**
+   * Answers one POST /v1/chat/completions from the recording.
+   * @throws InvalidJsonError and the body's errors, ReplayExhaustedError when every record was served.
+   */
+  async handle(ctx: RouteContext): Promise<void> {
+    const { res } = ctx;
+    const chat = readChatRequest(await ctx.body());
     const entry = this.cursor.next();
     if (entry === undefined) {
       this.metrics.replayed.inc({ result: 'exhausted' });
-      const message = `the replay file ${this.cursor.file} is exhausted: all ${this.cursor.size} recorded calls were served`;
-      sendOpenAiError(res, 404, message, 'RMS_REPLAY_EXHAUSTED');
-      return;
+      throw new ReplayExhaustedError(`the replay file ${this.cursor.file} is exhausted: all ${this.cursor.size} recorded calls were served`);
     }
     this.metrics.replayed.inc({ result: 'served' });
     if (entry.model !== undefined && chat.model !== undefined && entry.model !== chat.model) {
@@ -40,7 +38,9 @@ export class ReplayBackend {
     }
     const ok = entry.statusCode >= 200 && entry.statusCode < 300;
     if (!ok && entry.response === null) {
-      sendOpenAiError(res, entry.statusCode, entry.error ?? `recorded failure (line ${entry.line})`, entry.statusCode === 504 ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM');
+      // The recorded failure as the client got it then: its status, our error shape.
+      const code = entry.statusCode === 504 ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM';
+      sendJson(res, entry.statusCode, openAiErrorBody(entry.statusCode, code, entry.error ?? `recorded failure (line ${entry.line})`));
       return;
     }
     if (ok && chat.stream && isJsonObject(entry.response)) {

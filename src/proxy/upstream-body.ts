@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientResponseHeaders } from './hop-by-hop.js';
-import type { ProxyLog } from './proxy-log.js';
+import type { Logger } from '../log/logger.js';
 import { RawJson } from './recorder.js';
 import { ChatStreamAggregator } from '../wire/chat-stream-aggregator.js';
 import type { AttemptFailure, UpstreamAttempt } from './upstream-client.js';
@@ -35,7 +35,7 @@ export function readWhole(attempt: UpstreamAttempt, upstream: IncomingMessage): 
  * Passes a stream through as it arrives, aggregating it on the side. The client's head is
  * written with the first body byte, so a stream that fails before then can still be retried.
  */
-export function passStream(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse, log: ProxyLog): Promise<BodyResult> {
+export function passStream(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse, log: Logger): Promise<BodyResult> {
   const aggregator = new ChatStreamAggregator();
   let sent = 0;
   const begin = () => {

@@ -29,7 +29,7 @@ export class UpstreamClient {
   private readonly httpsAgent = new https.Agent({ keepAlive: true, scheduling: 'lifo' });
 
   /** @param timeoutMs the longest the upstream may stay silent within one attempt, like the reference's httpx timeout. */
-  constructor(private readonly timeoutMs: number) {}
+  constructor(readonly timeoutMs: number) {}
 
   /** @returns the attempt, already under way. */
   send(url: URL, headers: OutgoingHttpHeaders, body: Buffer): UpstreamAttempt {

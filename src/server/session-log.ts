@@ -6,14 +6,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { appendLine, closeAppendFd, openAppendFd } from '../log-file/index.js';
-import { encodeRequestLine, formatMeta, REQUEST_END, REQUEST_START, SESSION_END_LINE } from '../protocol/index.js';
-
-const REQUEST_START_BYTES = Buffer.from(REQUEST_START, 'utf8');
-
-/** The same bytes as encodeRequestLine(text of `compactBytes`, index), from bytes already encoded. */
-function frameRequestBytes(compactBytes: Buffer, index: number): Buffer {
-  return Buffer.concat([REQUEST_START_BYTES, compactBytes, Buffer.from(`${REQUEST_END}${formatMeta(index)}\n`, 'utf8')]);
-}
+import { encodeRequestLine, PREVIOUS_LOG_SUFFIX, SESSION_END_LINE } from '../protocol/index.js';
 
 export class SessionLog {
   readonly path: string;
@@ -34,7 +27,7 @@ export class SessionLog {
   static start(dataDir: string, path: string): SessionLog {
     mkdirSync(dataDir, { recursive: true });
     mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path)) renameSync(path, `${path}.prev`);
+    if (existsSync(path)) renameSync(path, `${path}${PREVIOUS_LOG_SUFFIX}`);
     return new SessionLog(path, openAppendFd(path));
   }
 
@@ -50,16 +43,17 @@ export class SessionLog {
 
   /**
    * Appends the request line of `index`, which must be `nextIndex`; the index is used up
-   * only when the write succeeded, so a failed write leaves no gap in the numbering.
-   * `compactBytes`, when given, must be `compact` encoded as UTF-8 (the request body when it
-   * was already compact): framing those bytes skips re-encoding a text of megabytes.
+   * only when the write succeeded, so a failed write leaves no gap in the numbering. The
+   * payload may be given as its UTF-8 bytes (the body itself when it was already compact), so
+   * that a text of megabytes is not encoded again. `endpoint` names an agent API other than
+   * Chat Completions in the meta.
    * @throws WriteFailedError when the line could not be written whole; InvalidArgumentError for another index.
    */
-  appendRequest(compact: string, index: number, compactBytes?: Buffer): void {
+  appendRequest(compact: string | Buffer, index: number, endpoint?: string): void {
     if (index !== this.#nextIndex) {
       throw new InvalidArgumentError(`request index ${index} is not the next index ${this.#nextIndex}`);
     }
-    appendLine(this.#fd, compactBytes ? frameRequestBytes(compactBytes, index) : encodeRequestLine(compact, index));
+    appendLine(this.#fd, encodeRequestLine(compact, index, { endpoint }));
     this.#nextIndex = index + 1;
   }
 

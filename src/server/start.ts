@@ -3,17 +3,22 @@
  * mode's code (and YAML, zod) is imported only when the config asks for it.
  */
 import { mkdirSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
 import { resolveServiceConfig, type ServiceConfigInput } from '../config/resolve.js';
 import type { ServiceConfig } from '../config/types.js';
 import { LogFollower, ResponseRouter } from '../follower/index.js';
+import { HttpService } from '../http/http-service.js';
+import { sendJson } from '../http/reply.js';
+import { checkLogLevel, createLogger, type Logger } from '../log/logger.js';
 import { getScanEngine } from '../scanner/load.js';
+import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind } from '../scanner/types.js';
+import { VERSION } from '../version.js';
 import { AgentWatcher } from './agent-watch.js';
-import { createApp } from './app.js';
+import type { WaitingCalls } from './local-calls.js';
 import { registerLocalRoutes } from './local-routes.js';
-import { createServiceMetrics } from './metrics.js';
+import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { SessionLog } from './session-log.js';
 import { TrajectoryWriter } from './trajectory.js';
+import { Turns } from './turns.js';
 
 /** A started service. */
 export interface RunningServer {
@@ -25,7 +30,7 @@ export interface RunningServer {
   /** The log scanner in use: `native` or `ts`. */
   readonly scannerKind: 'native' | 'ts';
   /**
-   * Stops accepting, answers waiting chat calls with an error (503), writes pending
+   * Stops accepting, answers waiting calls with an error (503), writes pending
    * trajectory records, and releases the log. Idempotent.
    */
   close(reason?: string): Promise<void>;
@@ -42,75 +47,107 @@ interface ModeHandle {
 
 /**
  * Starts the service and resolves once it listens.
- * @throws ConfigError for a contradictory config; the listen error (EADDRINUSE…); the file
- *   system's error when the data dir or log cannot be created.
+ * @throws ConfigError for a contradictory config or an unknown log level; the listen error
+ *   (EADDRINUSE…); the file system's error when the data dir or log cannot be created.
  */
 export async function startServer(input: ServiceConfigInput | ServiceConfig = {}): Promise<RunningServer> {
   const config = resolveServiceConfig(input);
+  const log = createLogger(checkLogLevel(config.logLevel, 'the log level (log_level, ROCK_MS_LOG_LEVEL)'), config.serviceLogFile);
   const scannerKind = getScanEngine().kind;
-  let closingFlag = false;
-  const isClosing = (): boolean => closingFlag;
+  let http: HttpService | undefined;
   let handle: ModeHandle | undefined;
-  let app: FastifyInstance | undefined;
   try {
+    const metrics = config.type === 'local' ? undefined : createServiceMetrics('proxy', scannerKind, null);
     if (config.type === 'local') {
-      const local = startLocal(config, scannerKind, isClosing);
-      app = local.app;
+      const local = startLocal(config, scannerKind, log);
+      http = local.http;
       handle = local.handle;
     } else {
-      const proxy = await startProxy(config, scannerKind, isClosing);
-      app = proxy.app;
-      handle = proxy.handle;
+      http = createHttp(config, log, metrics!);
+      handle = await startProxy(config, http, metrics!, log);
     }
-    await app.listen({ host: config.host, port: config.port });
+    await http.listen(config.host, config.port);
   } catch (err) {
     handle?.stop();
-    await app?.close();
+    await http?.close(0);
     await handle?.release();
     throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const port = (http.server.address() as { port: number }).port;
   const host = config.host;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  app.log.info({ mode: config.type, url: `http://${urlHost}:${port}`, scanner: scannerKind, log: config.logFile }, 'model service started');
+  const url = `http://${urlHost}:${port}`;
+  log.info({ mode: config.type, url, scanner: scannerKind, log: config.logFile, version: VERSION }, 'model service started');
   let closing: Promise<void> | undefined;
-  const running: RunningServer = {
-    url: `http://${urlHost}:${port}`,
+  return {
+    url,
     host,
     port,
     config,
     scannerKind,
     close(reason) {
       closing ??= (async () => {
-        app.log.info({ reason: reason ?? 'close() called' }, 'model service stopping');
-        closingFlag = true;
+        log.info({ reason: reason ?? 'close() called' }, 'model service stopping');
+        http.markClosing();
         handle.stop();
-        // Answers already under way get a grace period; then every connection is cut.
-        const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
-        try {
-          await app.close();
-        } finally {
-          clearTimeout(force);
-        }
+        await http.close(CLOSE_GRACE_MS);
         await handle.release();
       })();
       return closing;
     },
   };
-  return running;
 }
 
-function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', isClosing: () => boolean): { app: FastifyInstance; handle: ModeHandle } {
+/** The HTTP layer with the routes both modes share: /health and /metrics. */
+function createHttp(config: ServiceConfig, log: Logger, metrics: ServiceMetrics): HttpService {
+  const http = new HttpService({
+    log,
+    bodyLimitBytes: config.bodyLimitBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    bodyBudgetBytes: config.bodyBudgetBytes,
+    observe: (route, status, seconds) => metrics.observeRequest(route, status, seconds),
+  });
+  // `start` knows the answer came from the service it launched by the token it handed it.
+  const token = process.env.ROCK_MS_START_TOKEN;
+  const health = JSON.stringify({ status: 'healthy', version: VERSION, pid: process.pid, mode: config.type, ...(token ? { start_token: token } : {}) });
+  http.route('GET', '/health', (ctx) => sendJson(ctx.res, 200, health));
+  http.route('GET', '/metrics', async (ctx) => {
+    const text = await metrics.scrape();
+    ctx.res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    ctx.res.end(text);
+  });
+  return http;
+}
+
+function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', log: Logger): { http: HttpService; handle: ModeHandle } {
   const sessionLog = SessionLog.start(config.dataDir, config.logFile);
   const follower = new LogFollower(config.logFile, { pollIntervalMs: config.pollIntervalMs });
   const router = new ResponseRouter(follower);
+  const turns = new Turns(router, config.maxOrphanedTurns);
+  const calls: WaitingCalls = { waiting: new Set(), abandoned: 0 };
+  let latestResponse = 0;
+  follower.onRecords((batch) => {
+    const r = batch.records;
+    for (let i = 0; i < batch.count; i++) {
+      const b = i * RECORD_STRIDE;
+      if (r[b + F_KIND] === RecordKind.Response && r[b + F_INDEX]! > latestResponse) latestResponse = r[b + F_INDEX]!;
+    }
+  });
   const metrics = createServiceMetrics('local', scannerKind, {
-    pendingWaiters: () => router.pending,
+    pendingCalls: () => calls.waiting.size,
+    oldestWaitSeconds: () => {
+      let oldest = Infinity;
+      for (const call of calls.waiting) oldest = Math.min(oldest, call.since);
+      return oldest === Infinity ? 0 : (Date.now() - oldest) / 1000;
+    },
+    abandonedCalls: () => calls.abandoned,
+    orphanedTurns: () => turns.orphanCount,
+    latestRequestIndex: () => sessionLog.nextIndex - 1,
+    latestResponseIndex: () => latestResponse,
+    sessionEnded: () => router.sessionEnded,
     logBytesScanned: () => follower.bytesScanned,
   });
-  const app = createApp(config, metrics, isClosing);
-  const log = app.log;
+  const http = createHttp(config, log, metrics);
   follower.onError((err) => log.warn({ err }, 'scanning the log failed; retrying on the next change'));
   follower.onReset((reason) => {
     log.warn({ reason }, 'the log was truncated or replaced; following it from its start, pending calls keep waiting');
@@ -121,24 +158,31 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', isClosi
   );
   const agents = new AgentWatcher(config.watchIntervalMs, (pid) => {
     try {
-      if (sessionLog.endSession()) log.info({ pid }, 'watched agent is gone: SESSION_END written');
+      if (sessionLog.endSession()) log.info({ agentPid: pid }, 'the watched agent is gone: SESSION_END written, the session has ended');
     } catch (err) {
       log.error({ err }, 'writing SESSION_END failed');
     }
     router.endSession();
   });
-  registerLocalRoutes(app, {
+  let stopping = false;
+  registerLocalRoutes(http, {
     sessionLog,
     router,
+    turns,
     trajectory,
     agents,
+    log,
     requestTimeoutMs: config.requestTimeoutMs,
-    isStopping: isClosing,
+    heartbeatMs: config.heartbeatIntervalMs,
+    calls,
+    models: new Set(),
+    isStopping: () => stopping,
   });
   return {
-    app,
+    http,
     handle: {
       stop() {
+        stopping = true;
         agents.close();
         router.close();
       },
@@ -151,26 +195,17 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', isClosi
   };
 }
 
-async function startProxy(
-  config: ServiceConfig,
-  scannerKind: 'native' | 'ts',
-  isClosing: () => boolean,
-): Promise<{ app: FastifyInstance; handle: ModeHandle }> {
+async function startProxy(config: ServiceConfig, http: HttpService, metrics: ServiceMetrics, log: Logger): Promise<ModeHandle> {
   mkdirSync(config.dataDir, { recursive: true });
   const { registerProxyRoutes } = await import('../proxy/index.js');
-  const metrics = createServiceMetrics('proxy', scannerKind, null);
-  const app = createApp(config, metrics, isClosing);
-  const proxy = await registerProxyRoutes(app, config, { registry: metrics.registry, log: app.log });
+  const proxy = await registerProxyRoutes(http, config, { registry: metrics.registry, log });
   return {
-    app,
-    handle: {
-      stop() {
-        // Ends the calls under way (502, recorded) now: a stalled upstream call would otherwise
-        // hold the HTTP server's close until the grace period cuts every connection. release()
-        // awaits the same promise (close() is memoized) and so is where its error surfaces.
-        proxy.close().catch(() => {});
-      },
-      release: () => proxy.close(),
+    stop() {
+      // Ends the calls under way (502, recorded) now: a stalled upstream call would otherwise
+      // hold the HTTP server's close until the grace period cuts every connection. release()
+      // awaits the same promise (close() is memoized) and so is where its error surfaces.
+      proxy.close().catch(() => {});
     },
+    release: () => proxy.close(),
   };
 }

@@ -17,7 +17,7 @@ export async function resolve(specifier, context, next) {
 const REGISTER = `import { register } from 'node:module';
 register(new URL('./hooks.mjs', import.meta.url), { data: { out: process.env.LOADED_OUT } });`;
 
-const HEAVY = /node_modules\/(commander|fastify|@fastify|yaml|zod|prom-client|pino)\/|dist\/(server|proxy|sandbox)\/|dist\/config\/(load|schema)\.js/;
+const HEAVY = /node_modules\/(commander|yaml|zod|prom-client|pino)\/|dist\/(server|proxy|sandbox|http|log)\/|dist\/config\/(load|schema)\.js/;
 
 describe('rock start-up', () => {
   let dir: string;

@@ -15,7 +15,7 @@ describe('protocol: lines', () => {
 
   it('writes request and response lines exactly as the reference frames them', () => {
     assert.equal(
-      encodeRequestLine('{"a":1}', 3, 1700000000000).toString(),
+      encodeRequestLine('{"a":1}', 3, { timestampMs: 1700000000000 }).toString(),
       'LLM_REQUEST_START{"a":1}LLM_REQUEST_END{"timestamp": 1700000000000, "index": 3}\n',
     );
     assert.equal(

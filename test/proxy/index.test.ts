@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { resolveServiceConfig } from '../../src/config/resolve.js';
+import { HttpService } from '../../src/http/http-service.js';
 import { registerProxyRoutes } from '../../src/proxy/index.js';
 import { COMPLETION, ScriptedUpstream, chunkEvent, json, recordsOnce, startProxy, type TestProxy } from './fixtures.js';
 
@@ -106,19 +105,17 @@ describe('registerProxyRoutes close()', () => {
       // the other calls stall
     });
     const dir = await mkdtemp(join(tmpdir(), 'rms-proxy-close-'));
-    const app = Fastify();
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     const recordingFile = join(dir, 'rec.jsonl');
     const config = resolveServiceConfig(
       { type: 'proxy', dataDir: dir, proxyBaseUrl: upstream.baseUrl, recordingFile, requestTimeoutMs: 60_000, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } },
       {},
     );
-    const log = { info() {}, warn() {}, error() {} };
-    const proxy = await registerProxyRoutes(app, config, { registry: new Registry(), log });
+    const log = { info() {}, warn() {}, error() {}, debug() {} };
+    const http = new HttpService({ log, bodyLimitBytes: 1 << 20, bodyTimeoutMs: 10_000, bodyBudgetBytes: 1 << 24, observe() {} });
+    const proxy = await registerProxyRoutes(http, config, { registry: new Registry(), log });
     try {
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/chat/completions`;
+      const { port } = await http.listen('127.0.0.1', 0);
+      const url = `http://127.0.0.1:${port}/v1/chat/completions`;
       const call = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m"}' });
       const retrying = call();
       while (upstream.calls.length < 1) await new Promise((r) => setTimeout(r, 5));
@@ -135,7 +132,7 @@ describe('registerProxyRoutes close()', () => {
       assert.equal(lines.length, 2);
       await proxy.close();
     } finally {
-      await app.close();
+      await http.close(0);
       await upstream.close();
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const jsonOf = (res: Response): Promise<any> => res.json();
@@ -83,7 +84,7 @@ describe('server: local-mode chat route', () => {
     assert.equal(await svc.metric('rock_model_service_pending_waiters'), 0);
   });
 
-  it('drops the waiter of an agent that disconnects, and still answers the next call', async () => {
+  it('drops the waiter of an agent that disconnects, and still answers the next (different) call', async () => {
     const abort = new AbortController();
     const gone = svc.chat('{"model":"m","messages":[]}', { signal: abort.signal }).catch((err: Error) => err);
     await svc.request(1);
@@ -93,7 +94,7 @@ describe('server: local-mode chat route', () => {
     const deadline = Date.now() + 5000;
     while ((await svc.metric('rock_model_service_pending_waiters')) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await svc.metric('rock_model_service_pending_waiters'), 0);
-    const next = svc.chat('{"model":"m","messages":[]}');
+    const next = svc.chat('{"model":"m","messages":[{"role":"user","content":"again"}]}');
     await svc.request(2);
     svc.respond(2, REPLY('still here'));
     assert.equal((await next).status, 200);
@@ -160,10 +161,11 @@ describe('server: local-mode chat route', () => {
     assert.match((await jsonOf(res)).error.message, /no route for GET \/v1\/models/);
   });
 
-  it('answers GET /health with {"status":"healthy"}', async () => {
+  it('answers GET /health with {"status":"healthy"} and its version, pid and mode', async () => {
     const res = await fetch(`${svc.url}/health`);
     assert.equal(res.status, 200);
-    assert.equal(await res.text(), '{"status":"healthy"}');
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    assert.deepEqual(await res.json(), { status: 'healthy', version, pid: process.pid, mode: 'local' });
   });
 
   it('exposes request counts, pending waiters, bytes scanned and the scanner at /metrics', async () => {

@@ -40,10 +40,10 @@ export function lineSize(plan: SizePlan, writer: number, seq: number): number {
 /** Writer 0 plays the service (request lines), the others the runtime (response lines). */
 export function buildLine(writer: number, seq: number, size: number): Buffer {
   const fill = String.fromCharCode(97 + ((writer * 7 + seq) % 26));
-  const shell = writer === 0 ? encodeRequestLine(`{"w":${writer},"s":${seq},"p":""}`, seq + 1, seq) : encodeResponseLine(`{"w":${writer},"s":${seq},"p":""}`, seq + 1, seq);
+  const shell = writer === 0 ? encodeRequestLine(`{"w":${writer},"s":${seq},"p":""}`, seq + 1, { timestampMs: seq }) : encodeResponseLine(`{"w":${writer},"s":${seq},"p":""}`, seq + 1, seq);
   if (size >= shell.length) {
     const compact = `{"w":${writer},"s":${seq},"p":"${fill.repeat(size - shell.length)}"}`;
-    return writer === 0 ? encodeRequestLine(compact, seq + 1, seq) : encodeResponseLine(compact, seq + 1, seq);
+    return writer === 0 ? encodeRequestLine(compact, seq + 1, { timestampMs: seq }) : encodeResponseLine(compact, seq + 1, seq);
   }
   // Too short for a framed record: a bare line, which every reader skips as an unknown line.
   const head = `t${writer}.${seq}.`;

@@ -8,5 +8,5 @@ export function tornPayload(index: number): string {
 }
 
 export function tornLine(index: number): Buffer {
-  return encodeRequestLine(tornPayload(index), index, index);
+  return encodeRequestLine(tornPayload(index), index, { timestampMs: index });
 }
