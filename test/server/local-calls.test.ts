@@ -9,6 +9,7 @@ const REPLY = (text: string) =>
   `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"stop"}]}`;
 const BODY = '{"model":"m","messages":[{"role":"user","content":"hi"}]}';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const jsonOf = (res: Response): Promise<any> => res.json();
 
 /** Sends a chat call over its own connection and resolves with the first `bytes` of the answer, then cuts the connection. */
 function openStream(url: string, body: string): Promise<{ res: IncomingMessage; text: () => string; done: Promise<void> }> {
@@ -58,7 +59,7 @@ describe('server: one local call, from request to answer', () => {
       svc.respond(1, REPLY('answer one'));
       const res = await retry;
       assert.equal(res.status, 200);
-      assert.equal((await res.json()).choices[0].message.content, 'answer one');
+      assert.equal((await jsonOf(res)).choices[0].message.content, 'answer one');
       assert.deepEqual(
         svc.lines().map((l) => `${l.kind} ${l.index}`),
         ['request 1', 'response 1'],
@@ -81,7 +82,7 @@ describe('server: one local call, from request to answer', () => {
       while (!svc.lines().some((l) => l.kind === 'session_end')) await sleep(5);
       const res = await svc.chat(BODY);
       assert.equal(res.status, 200);
-      assert.equal((await res.json()).choices[0].message.content, 'already here');
+      assert.equal((await jsonOf(res)).choices[0].message.content, 'already here');
     });
 
     it('makes a call with the same bytes a new turn while the first still waits, and any other call a new turn', async () => {
@@ -92,7 +93,7 @@ describe('server: one local call, from request to answer', () => {
       const c = svc.chat(BODY.replace('hi', 'other'));
       await svc.request(3);
       for (const i of [1, 2, 3]) svc.respond(i, REPLY(`r${i}`));
-      assert.deepEqual(await Promise.all([a, b, c].map(async (p) => (await (await p).json()).choices[0].message.content)), ['r1', 'r2', 'r3']);
+      assert.deepEqual(await Promise.all([a, b, c].map(async (p) => (await jsonOf(await p)).choices[0].message.content)), ['r1', 'r2', 'r3']);
     });
   });
 
@@ -144,7 +145,7 @@ describe('server: one local call, from request to answer', () => {
       const res = await fetch(`${svc.url}/v1/chat/completions`);
       assert.equal(res.status, 405);
       assert.equal(res.headers.get('allow'), 'POST');
-      assert.equal((await res.json()).error.code, 'RMS_METHOD_NOT_ALLOWED');
+      assert.equal((await jsonOf(res)).error.code, 'RMS_METHOD_NOT_ALLOWED');
     });
 
     it('lets the official client give up at once on a call after the session ended (x-should-retry: false)', async () => {

@@ -178,6 +178,23 @@ describe('server: local-mode chat route', () => {
     assert.match(text, /rock_model_service_request_duration_seconds_bucket\{le="0.1",mode="local"/);
     assert.match(text, new RegExp(`rock_model_service_scanner_info\\{kind="${svc.server.scannerKind}"\\} 1`));
     assert.ok((await svc.metric('rock_model_service_log_bytes_scanned_total'))! > 0);
+    // What a rollout operator watches: the session's progress, its state, and the process.
+    assert.equal(await svc.metric('rock_model_service_latest_request_index'), 1);
+    assert.equal(await svc.metric('rock_model_service_latest_response_index'), 1);
+    assert.equal(await svc.metric('rock_model_service_session_ended'), 0);
+    assert.equal(await svc.metric('rock_model_service_oldest_wait_seconds'), 0);
+    assert.equal(await svc.metric('rock_model_service_abandoned_calls_total'), 0);
+    assert.ok((await svc.metric('process_resident_memory_bytes'))! > 10_000_000);
+    assert.match(text, /rock_model_service_info\{version="\d+\.\d+\.\d+[^"]*",mode="local",scanner="(native|ts)"\} 1/);
+  });
+
+  it('reports the age of the oldest waiting call at /metrics', async () => {
+    const pending = svc.chat('{"model":"m","messages":[]}');
+    await svc.request(1);
+    await new Promise((r) => setTimeout(r, 120));
+    assert.ok((await svc.metric('rock_model_service_oldest_wait_seconds'))! >= 0.1);
+    svc.respond(1, REPLY('ok'));
+    await pending;
   });
 
   it('records each completed call in the trajectory file', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../src/errors.js';
 import { compactJson, encodeResponseLine } from '../../src/protocol/index.js';
 import { startServer } from '../../src/server/index.js';
 import { startTestService } from '../helpers/service.js';
@@ -58,11 +59,27 @@ describe('server: start and stop', () => {
       await svc.server.close();
       const lines = readFileSync(serviceLogFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
       assert.ok(lines.some((l) => l.msg === 'model service started' && l.scanner === svc.server.scannerKind));
+      // One info line per turn event, as the reference logs them.
+      assert.ok(lines.some((l) => l.msg === 'request appended' && l.index === 1 && typeof l.requestId === 'string'));
+      assert.ok(lines.some((l) => l.msg === 'response arrived' && l.index === 1 && typeof l.ms === 'number'));
+      assert.ok(lines.some((l) => l.msg === 'response delivered' && l.index === 1));
       assert.ok(lines.some((l) => l.msg === 'model service stopping'));
       assert.ok(!readFileSync(serviceLogFile, 'utf8').includes('secret body'));
     } finally {
       await svc.close();
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a log level pino does not know, listing the ones it does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rms-start-level-'));
+    try {
+      await assert.rejects(
+        startServer({ host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'verbose' }),
+        (err: Error) => err instanceof ConfigError && /"verbose".*fatal, error, warn, info, debug, trace, silent/.test(err.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
