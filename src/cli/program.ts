@@ -72,6 +72,19 @@ export function buildProgram(args: readonly string[]): Command {
       const { status } = await import('./commands/status.js');
       await run('status', () => status(options));
     });
+  group
+    .command('trace')
+    .description('show a session (LLMService.log, LLMTraj.jsonl or a proxy recording) as a conversation')
+    .argument('<file>', 'the log, trajectory or recording to show')
+    .option('--json', 'one JSON object per turn (and per session end or skipped line), as they are read')
+    .option('--html <file>', 'write one self-contained HTML page instead (latency timeline, search)')
+    .option('--follow', 'keep reading what the log gains, until Ctrl-C')
+    .option('--full', 'show long messages whole instead of folded')
+    .exitOverride()
+    .action(async (file: string, options) => {
+      const { trace } = await import('./commands/trace.js');
+      await run('trace', () => trace(file, options));
+    });
   return program;
 }
 
