@@ -60,9 +60,10 @@ export interface Turn {
   latencyMs?: number;
   /**
    * Messages in this request; how many lead the earlier request it `continues` (the one
-   * sharing the longest run of leading messages); how many of that one's it no longer has.
+   * sharing the longest run of leading messages); how many of that one's it no longer has;
+   * `echoed: 1` when the next message is that request's answer, left out of `added`.
    */
-  context: { messages: number; kept: number; dropped: number; continues?: number };
+  context: { messages: number; kept: number; dropped: number; continues?: number; echoed?: number };
   /** The top-level system prompt or instructions, when new or changed (Messages, Responses). */
   system?: string;
   /** Tool names, when the tool list is new or changed. */

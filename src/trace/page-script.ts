@@ -20,7 +20,7 @@ var query = '';
 var ended = false, endedAt = null, skipped = 0;
 var waiting = [];        // [{index, since}]
 var clockOffset = 0;     // server clock - ours (live)
-var seq = 0;
+var cursor = '';
 
 var list = document.getElementById('turns');
 var padTop = el('div', 'pad'), box = el('div'), padBottom = el('div', 'pad'), endLine = el('div', 'end');
@@ -349,9 +349,9 @@ if (config.mode === 'file') {
       return r.json();
     }).then(function (snapshot) {
       clockOffset = snapshot.now ? snapshot.now - Date.now() : 0;
-      seq = snapshot.seq || 0;
+      cursor = snapshot.cursor || '';
       load(snapshot);
-      source = new EventSource('session/events?after=' + seq);
+      source = new EventSource('session/events?after=' + encodeURIComponent(cursor));
       source.addEventListener('request', function (e) { take(e); upsert(JSON.parse(e.data).turn); refresh(); });
       source.addEventListener('turn', function (e) { take(e); upsert(JSON.parse(e.data)); refresh(); });
       source.addEventListener('state', function (e) {
@@ -365,7 +365,7 @@ if (config.mode === 'file') {
       source.addEventListener('reset', function () { connect(); });
     }).catch(function () { document.getElementById('state').textContent = 'disconnected; retrying'; setTimeout(connect, 2000); });
   };
-  var take = function (e) { if (e.lastEventId) seq = Number(e.lastEventId); };
+  var take = function (e) { if (e.lastEventId) cursor = e.lastEventId; };
   connect();
   setInterval(showWaiting, 1000);
 }

@@ -99,7 +99,7 @@ export async function runTrace(path: string, options: TraceRunOptions, out: Trac
   const scanner = openScanner(path);
   let offset: number;
   try {
-    offset = await readToEnd(scanner, reader, 0, () => (out.closed ? undefined : out.drain()));
+    offset = await readToEnd(scanner, reader, 0, () => out.drain(), () => out.closed);
   } catch (err) {
     scanner.close();
     throw err;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { parseKeepingNumbers } from '../protocol/exact-numbers.js';
 import { arrayElements, objectMembers, parseSlice, sliceText, type Slice } from './json-slices.js';
-import type { Message, PayloadShape, SessionEnd, TraceEvent, Turn } from './model.js';
+import type { Message, Part, PayloadShape, SessionEnd, TraceEvent, Turn } from './model.js';
 import { messageOf, readAnswer, systemText, toolNames, type Stringify } from './normalise.js';
 
 /** A JSON value's bytes inside a buffer. */
@@ -64,6 +64,13 @@ interface Thread {
   hashes: string[];
   system: string | undefined;
   tools: string | undefined;
+  /** The signature of this request's answer, once it came (see answerSignature). */
+  answer?: string;
+}
+
+/** What an assistant message says, less its reasoning (agents often leave reasoning out of the history they send back). */
+function answerSignature(parts: readonly Part[]): string {
+  return JSON.stringify(parts.filter((p) => p.type !== 'reasoning').map((p) => [p.type, p.name, p.id, p.text]));
 }
 
 export const DEFAULT_ENDPOINT = '/v1/chat/completions';
@@ -185,14 +192,18 @@ export class SessionView {
 
   /** Returns the session as it stands (retained turns and the waiting ones, by index). */
   snapshot(): SessionSnapshot {
+    const waiting = [...this.#pending.values()];
+    return { ...this.state(), turns: [...this.#retained, ...waiting].sort((a, b) => a.index - b.index), elided: this.#elided };
+  }
+
+  /** Returns the session's state without its turns (cheap: for an update after each record). */
+  state(): Omit<SessionSnapshot, 'turns' | 'elided'> {
     const waiting = [...this.#pending.values()].sort((a, b) => a.index - b.index);
     return {
       state: this.#ended ? 'ended' : 'active',
-      turns: [...this.#retained, ...waiting].sort((a, b) => a.index - b.index),
       waiting: waiting.map((t) => ({ index: t.index, ...(t.requestedAt !== undefined ? { since: t.requestedAt } : {}) })),
       ...(this.#endedAt !== undefined ? { endedAt: this.#endedAt } : {}),
       skipped: this.#skipped,
-      elided: this.#elided,
     };
   }
 
@@ -235,6 +246,8 @@ export class SessionView {
       turn.error = error;
     }
     this.#answered.add(turn.index);
+    const thread = turn.answer ? this.#threads.find((t) => t.index === turn.index) : undefined;
+    if (thread && turn.answer) thread.answer = answerSignature(turn.answer.parts);
     this.#keep(turn);
     this.#emit(turn);
   }
@@ -288,6 +301,12 @@ export class SessionView {
     const kept = base ? commonPrefix(base.hashes, hashes) : 0;
     turn.context = { messages: elements.length, kept, dropped: base ? base.hashes.length - kept : 0, ...(base ? { continues: base.index } : {}) };
     turn.added = elements.slice(kept).map((e) => this.#message(buf, e));
+    // The previous answer comes back as the first new message: it was shown with that turn.
+    const echo = turn.added[0];
+    if (base?.answer !== undefined && echo?.role === 'assistant' && answerSignature(echo.parts) === base.answer) {
+      turn.added.shift();
+      turn.context.echoed = 1;
+    }
     if (systemSlice && system !== base?.system) {
       const parsed = parseExact(buf, systemSlice);
       if (parsed) turn.system = systemText(parsed.value, parsed.stringify);

@@ -18,10 +18,9 @@ export type TraceFormat = 'log' | 'jsonl';
 /** Lines looked at before a file that is neither format is refused. */
 const UNDECIDED_LINES = 16;
 
-/** Epoch ms from a meta timestamp; the reference's clock may write seconds (a float), ours writes ms. */
+/** The meta timestamp: epoch ms (SPEC section 3). */
 function epochMs(value: unknown): number | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  return value < 1e11 ? Math.round(value * 1000) : value;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 function isoMs(value: unknown): number | undefined {
@@ -35,11 +34,12 @@ const BATCH = { maxRecords: 64, maxBytes: 8 * 1024 * 1024 };
 
 /**
  * Feeds the file from `offset` to its current end, awaiting `pause` after each batch (the
- * output's back-pressure); resolves with the offset reached (the start of a partial last line).
+ * output's back-pressure), until `stopped` says so; resolves with the offset reached (the
+ * start of a partial last line).
  * @throws what TraceReader.feed throws, and the scanner's I/O errors.
  */
-export async function readToEnd(scanner: LogScanner, reader: TraceReader, offset: number, pause: () => Promise<void> | void): Promise<number> {
-  for (;;) {
+export async function readToEnd(scanner: LogScanner, reader: TraceReader, offset: number, pause: () => Promise<void> | void, stopped: () => boolean = () => false): Promise<number> {
+  while (!stopped()) {
     const batch = scanner.scan(offset, BATCH);
     if (batch.nextOffset <= offset) return offset;
     reader.feed(batch, scanner);
@@ -47,6 +47,7 @@ export async function readToEnd(scanner: LogScanner, reader: TraceReader, offset
     await pause();
     if (offset >= batch.size) return offset;
   }
+  return offset;
 }
 
 /** Reads records from a scanner into a SessionView; `format` is settled by the first telling line. */

@@ -42,7 +42,9 @@ class StreamOutput implements TraceOutput {
   async drain(): Promise<void> {
     if (!this.#full || this.#closed) return;
     this.#full = false;
-    await Promise.race([once(this.stream, 'drain'), once(this.stream, 'close'), once(this.stream, 'error').catch(() => {})]);
+    // `once` rejects when the stream errors while it waits; the error listener above has the error.
+    const quietly = (event: string): Promise<unknown> => once(this.stream, event).catch(() => undefined);
+    await Promise.race([quietly('drain'), quietly('close'), quietly('error')]);
   }
 }
 
