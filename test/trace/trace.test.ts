@@ -231,7 +231,7 @@ describe('trace', function () {
   });
 
   it('reads a proxy recording: latency, HTTP status, and failed calls with their error', async () => {
-    const upstream = await ScriptedUpstream.start((call, res, n) => {
+    const upstream = await ScriptedUpstream.start((_call, res, n) => {
       if (n === 1) json(res, 200, chatAnswer({ role: 'assistant', content: 'from upstream' }, { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }));
       else json(res, 400, { error: { message: 'bad model', type: 'invalid_request_error' } });
     });
