@@ -90,6 +90,22 @@ function parseExact(buf: Buffer, slice: Slice): { value: unknown; stringify: Str
   }
 }
 
+function safely(show: () => string): string {
+  try {
+    return show();
+  } catch (err) {
+    return `(cannot be shown: ${(err as Error).message})`;
+  }
+}
+
+function safeReadAnswer(value: unknown, stringify: Stringify): ReturnType<typeof readAnswer> {
+  try {
+    return readAnswer(value, stringify);
+  } catch (err) {
+    return { answer: null, error: `the response cannot be shown: ${(err as Error).message}` };
+  }
+}
+
 function textSize(turn: Turn): number {
   let n = 256 + (turn.system?.length ?? 0);
   for (const m of turn.added) for (const p of m.parts) n += p.text.length;
@@ -231,7 +247,7 @@ export class SessionView {
         turn.status = 'failed';
         turn.error = 'the response is not JSON (or not UTF-8)';
       } else {
-        const reading = readAnswer(parsed.value, parsed.stringify);
+        const reading = safeReadAnswer(parsed.value, parsed.stringify);
         turn.answer = reading.answer;
         if (reading.usage) turn.usage = reading.usage;
         if (reading.shape && reading.shape !== 'chat') turn.shape = reading.shape;
@@ -309,7 +325,7 @@ export class SessionView {
     }
     if (systemSlice && system !== base?.system) {
       const parsed = parseExact(buf, systemSlice);
-      if (parsed) turn.system = systemText(parsed.value, parsed.stringify);
+      if (parsed) turn.system = safely(() => systemText(parsed.value, parsed.stringify));
     }
     if (toolsSlice && tools !== base?.tools) turn.tools = toolNames(parseSlice(buf, toolsSlice));
     this.#remember({ index, hashes, system, tools });
@@ -320,7 +336,12 @@ export class SessionView {
     const parsed = parseExact(buf, element);
     if (parsed === undefined) return { role: '?', parts: [{ type: 'other', text: 'this message is not JSON (or not UTF-8)' }] };
     if (typeof parsed.value === 'string') return { role: 'user', parts: [{ type: 'text', text: parsed.value }] };
-    return messageOf(parsed.value, parsed.stringify);
+    try {
+      return messageOf(parsed.value, parsed.stringify);
+    } catch (err) {
+      // A value nested past the stack's depth cannot be serialised again: say so, never crash the view.
+      return { role: '?', parts: [{ type: 'other', text: `this message cannot be shown: ${(err as Error).message}` }] };
+    }
   }
 
   /** The earlier request this one shares the longest run of leading messages with (the latest on a tie). */
