@@ -312,7 +312,7 @@ function stats() {
   });
   var s = [turns.length + ' turns', answered + ' answered'];
   if (failed) s.push(failed + ' failed');
-  if (timed) s.push(duration(total) + ' waiting for answers (mean ' + duration(total / timed) + ')');
+  if (timed) s.push('answers took ' + duration(total) + ' (mean ' + duration(total / timed) + ')');
   if (tin || tout) s.push('tokens ' + tin + ' in / ' + tout + ' out');
   if (skipped) s.push(skipped + ' lines skipped');
   document.getElementById('stats').textContent = s.join(' \u00b7 ');

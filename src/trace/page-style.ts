@@ -33,7 +33,7 @@ pre { margin:0; white-space:pre-wrap; overflow-wrap:anywhere; font:12.5px/1.45 u
   background:var(--card); border-radius:4px; padding:4px 8px; }
 .fold.closed pre { max-height:13.5em; overflow:hidden; }
 .fold button, .more { font:12px system-ui, sans-serif; color:var(--call); background:none; border:0; padding:2px 0; cursor:pointer; }
-details.reasoning summary { cursor:pointer; color:var(--dim); font-style:italic; font-size:13px; list-style-position:outside; overflow-wrap:anywhere; }
+details.reasoning summary { cursor:pointer; color:var(--dim); font-style:italic; font-size:13px; list-style-position:inside; overflow-wrap:anywhere; }
 details.reasoning pre { margin-top:4px; font-style:italic; }
 .note { color:var(--dim); font-size:12px; font-style:italic; }
 .end { padding:14px 0; color:var(--system); font-weight:600; }

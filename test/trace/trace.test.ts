@@ -351,6 +351,15 @@ describe('trace', function () {
     assert.match(both.stderr, /--json and --html/);
   });
 
+  it('--html writes the page through back-pressure with nothing else on stderr', async () => {
+    const log = join(dir, 'LLMService.log');
+    writeAgentSession(log, { turns: 400, toolOutputBytes: 2000, compactAt: 20_000 });
+    const cli = await runCli(['model-service', 'trace', '--html', join(dir, 'page.html'), log]);
+    assert.equal(cli.code, 0);
+    assert.equal(cli.stderr, `wrote ${join(dir, 'page.html')}: 400 turns, SESSION_END\n`);
+    assert.ok(readFileSync(join(dir, 'page.html'), 'utf8').endsWith('</html>\n'));
+  });
+
   it('stops quietly when its reader goes away (| head)', async () => {
     const log = join(dir, 'LLMService.log');
     writeAgentSession(log, { turns: 400, toolOutputBytes: 2000, compactAt: 20_000 });

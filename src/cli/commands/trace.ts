@@ -42,9 +42,15 @@ class StreamOutput implements TraceOutput {
   async drain(): Promise<void> {
     if (!this.#full || this.#closed) return;
     this.#full = false;
-    // `once` rejects when the stream errors while it waits; the error listener above has the error.
-    const quietly = (event: string): Promise<unknown> => once(this.stream, event).catch(() => undefined);
-    await Promise.race([quietly('drain'), quietly('close'), quietly('error')]);
+    const stream = this.stream;
+    await new Promise<void>((resolve) => {
+      // The error itself is kept by the listener the constructor added.
+      const done = (): void => {
+        stream.off('drain', done).off('close', done).off('error', done);
+        resolve();
+      };
+      stream.on('drain', done).on('close', done).on('error', done);
+    });
   }
 }
 
