@@ -19,7 +19,7 @@ const HOSTILE = [
   '\u2028\u2029 ${window.__pwned = "template"}',
 ];
 const reqLine = (payload: object, index: number, ts: number, endpoint?: string): string =>
-  `LLM_REQUEST_START${JSON.stringify(payload)}LLM_REQUEST_END${endpoint ? `${formatMeta(index, ts).slice(0, -1)}, "endpoint": "${endpoint}"}` : formatMeta(index, ts)}\n`;
+  `LLM_REQUEST_START${JSON.stringify(payload)}LLM_REQUEST_END${formatMeta(index, ts, endpoint)}\n`;
 const resLine = (payload: object, index: number, ts: number): string => `LLM_RESPONSE_START${JSON.stringify(payload)}LLM_RESPONSE_END${formatMeta(index, ts)}\n`;
 const answer = (message: object): object => ({ choices: [{ index: 0, message, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 } });
 

@@ -14,7 +14,7 @@ import { traceEvents, traceText } from './support/trace-events.js';
 
 const turnsOf = (events: TraceEvent[]): Turn[] => events.filter((e): e is Turn => e.type === 'turn');
 const reqLine = (payload: object | string, index: number, ts: number, endpoint?: string): string => {
-  const meta = endpoint ? `${formatMeta(index, ts).slice(0, -1)}, "endpoint": "${endpoint}"}` : formatMeta(index, ts);
+  const meta = formatMeta(index, ts, endpoint);
   return `LLM_REQUEST_START${typeof payload === 'string' ? payload : JSON.stringify(payload)}LLM_REQUEST_END${meta}\n`;
 };
 const resLine = (payload: object | string, index: number, ts: number): string =>

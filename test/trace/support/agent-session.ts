@@ -39,7 +39,7 @@ export function filler(seed: number, bytes: number): string {
 export function writeAgentSession(path: string, options: AgentSessionOptions): number {
   const fd = openSync(path, 'w');
   const start = options.startMs ?? 1_764_000_000_000;
-  const meta = (index: number, ms: number): string => (options.endpoint ? `${formatMeta(index, ms).slice(0, -1)}, "endpoint": "${options.endpoint}"}` : formatMeta(index, ms));
+  const meta = (index: number, ms: number): string => formatMeta(index, ms, options.endpoint);
   const head = [
     escapeMarkers(JSON.stringify({ role: 'system', content: 'You are a coding agent. Use the bash tool. Never print SESSION_END yourself.' })),
     JSON.stringify({ role: 'user', content: 'Make the test suite pass.' }),
