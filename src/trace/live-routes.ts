@@ -22,7 +22,8 @@ export function sendLivePage(res: ServerResponse): void {
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'content-length': cachedPage.length,
-    'content-security-policy': pageCsp('live'),
+    // frame-ancestors works only as a header: no other site may frame the page.
+    'content-security-policy': `${pageCsp('live')}; frame-ancestors 'none'`,
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',

@@ -41,7 +41,7 @@ describe('trace: the live session routes', () => {
     server = await serveLivePage(log);
     const page = await fetch(server.url);
     assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
-    assert.match(page.headers.get('content-security-policy')!, /^default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; connect-src 'self'/);
+    assert.match(page.headers.get('content-security-policy')!, /^default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; connect-src 'self'.*; frame-ancestors 'none'$/);
     assert.match(await page.text(), /<meta http-equiv="Content-Security-Policy"/);
     const snapshot = (await (await fetch(`${server.url}session`)).json()) as LiveSnapshot;
     assert.deepEqual(
