@@ -18,6 +18,7 @@ export interface ServiceConfigInput {
   bodyBudgetBytes?: number;
   heartbeatIntervalMs?: number;
   maxOrphanedTurns?: number;
+  livePage?: boolean;
   pollIntervalMs?: number;
   watchIntervalMs?: number;
   requestTimeoutMs?: number;
@@ -65,6 +66,7 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
     bodyBudgetBytes: input.bodyBudgetBytes ?? d.defaultBodyBudgetBytes(bodyLimitBytes),
     heartbeatIntervalMs: input.heartbeatIntervalMs ?? d.DEFAULT_HEARTBEAT_INTERVAL_MS,
     maxOrphanedTurns: input.maxOrphanedTurns ?? d.DEFAULT_MAX_ORPHANED_TURNS,
+    livePage: input.livePage ?? false,
     pollIntervalMs: input.pollIntervalMs ?? d.DEFAULT_POLL_INTERVAL_MS,
     watchIntervalMs: input.watchIntervalMs ?? d.DEFAULT_WATCH_INTERVAL_MS,
     requestTimeoutMs: input.requestTimeoutMs ?? (type === 'proxy' ? d.DEFAULT_PROXY_REQUEST_TIMEOUT_MS : undefined),

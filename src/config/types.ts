@@ -20,6 +20,8 @@ export interface ServiceConfig {
   heartbeatIntervalMs: number;
   /** Local mode: orphaned turns kept for a retry of the same request. */
   maxOrphanedTurns: number;
+  /** Local mode: serve the live session page at `GET /` (off by default: conversations are private). */
+  livePage: boolean;
   pollIntervalMs: number;
   watchIntervalMs: number;
   /** Local mode: how long a chat call waits for its response (undefined: no limit). Proxy mode: upstream timeout per attempt. */

@@ -14,6 +14,7 @@ import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind } from '../scanner/types.js'
 import { VERSION } from '../version.js';
 import { AgentWatcher } from './agent-watch.js';
 import type { WaitingCalls } from './local-calls.js';
+import { mountLivePage } from './live-page.js';
 import { registerLocalRoutes } from './local-routes.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { SessionLog } from './session-log.js';
@@ -59,7 +60,7 @@ export async function startServer(input: ServiceConfigInput | ServiceConfig = {}
   try {
     const metrics = config.type === 'local' ? undefined : createServiceMetrics('proxy', scannerKind, null);
     if (config.type === 'local') {
-      const local = startLocal(config, scannerKind, log);
+      const local = await startLocal(config, scannerKind, log);
       http = local.http;
       handle = local.handle;
     } else {
@@ -119,7 +120,7 @@ function createHttp(config: ServiceConfig, log: Logger, metrics: ServiceMetrics)
   return http;
 }
 
-function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', log: Logger): { http: HttpService; handle: ModeHandle } {
+async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', log: Logger): Promise<{ http: HttpService; handle: ModeHandle }> {
   const sessionLog = SessionLog.start(config.dataDir, config.logFile);
   const follower = new LogFollower(config.logFile, { pollIntervalMs: config.pollIntervalMs });
   const router = new ResponseRouter(follower);
@@ -164,6 +165,7 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', log: Lo
     }
     router.endSession();
   });
+  const closeLivePage = config.livePage ? await mountLivePage(http, follower, config.logFile) : undefined;
   let stopping = false;
   registerLocalRoutes(http, {
     sessionLog,
@@ -185,6 +187,7 @@ function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', log: Lo
         stopping = true;
         agents.close();
         router.close();
+        closeLivePage?.();
       },
       async release() {
         await trajectory.flush();

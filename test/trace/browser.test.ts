@@ -7,6 +7,8 @@ import { formatMeta } from '../../src/protocol/lines.js';
 import { launchChromium, type Browser, type BrowserPage } from '../helpers/chromium.js';
 import { requireBuiltCli, runCli } from '../helpers/cli.js';
 import { writeAgentSession } from './support/agent-session.js';
+import { ModelClient } from '../../src/client/model-client.js';
+import { startTestService } from '../helpers/service.js';
 import { serveLivePage, type LivePageServer } from './support/live-server.js';
 
 const T = 1_764_000_000_000;
@@ -176,6 +178,38 @@ describe('trace pages in a real browser (headless Chromium)', function () {
       assert.deepEqual(errors, []);
       assert.ok(requests.every((u) => u.startsWith(server.url)), `only its own origin: ${requests.join(', ')}`);
       await page.close();
+    });
+
+    it('is served by the real service with --live-page: an agent call shows up waiting, then answered by the runtime', async () => {
+      const svc = await startTestService({ livePage: true });
+      const client = new ModelClient({ logFile: svc.logFile });
+      try {
+        const { page, errors, requests } = await openPage(browser, `${svc.url}/`);
+        await page.waitForFunction('document.getElementById("state").textContent === "live"', { timeout: 5000 });
+        const call = svc.chat(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `from the agent ${HOSTILE[0]}` }] }));
+        await page.waitForFunction('document.querySelector("article.turn.waiting") !== null', { timeout: 5000 });
+        assert.match(await page.evaluate<string>('document.querySelector("article.turn.waiting").innerText'), /from the agent <script>/);
+        await client.antiCallLlm(0);
+        void client.antiCallLlm(1, JSON.stringify(answer({ role: 'assistant', content: `runtime says ${HOSTILE[4]}` }))).catch(() => undefined);
+        assert.equal((await call).status, 200);
+        await page.waitForFunction('document.body.innerText.includes("runtime says")', { timeout: 5000 });
+        assert.equal(await page.evaluate('window.__pwned'), undefined);
+        assert.deepEqual(errors, []);
+        assert.ok(requests.every((u) => u.startsWith(svc.url)), `only its own origin: ${requests.join(', ')}`);
+        await page.close();
+      } finally {
+        client.close();
+        await svc.close();
+      }
+    });
+
+    it('is not served unless the service was started with it: conversations are private', async () => {
+      const svc = await startTestService();
+      try {
+        for (const path of ['/', '/session', '/session/events']) assert.equal((await fetch(`${svc.url}${path}`)).status, 404, path);
+      } finally {
+        await svc.close();
+      }
     });
 
     it('a page that reconnects catches up on what it missed', async () => {
