@@ -70,6 +70,12 @@ const ERROR_TABLE = {
   RMS_STOP_FAILED: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'the model service could not be stopped' },
   RMS_UPSTREAM: { status: 502, exit: EXIT_FAILURE, retry: true, message: 'the upstream model failed' },
   RMS_REPLAY_EXHAUSTED: { status: 404, exit: EXIT_FAILURE, retry: false, message: 'every recorded call of the replay file was served' },
+  RMS_UNKNOWN_RESPONSE: {
+    status: 400,
+    exit: EXIT_BAD_INPUT,
+    retry: false,
+    message: 'previous_response_id names no response this service keeps; send the whole conversation in input',
+  },
   RMS_BAD_RESPONSE: { status: 502, exit: EXIT_FAILURE, retry: true, message: "the runtime's response cannot answer this call" },
   RMS_SANDBOX_COMMAND: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'a command in the sandbox failed' },
   RMS_SANDBOX_STATE: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'a ModelService method was called out of order' },
@@ -307,6 +313,19 @@ export class UpstreamError extends ModelServiceError {
 /** Proxy replay: every recorded call was served. */
 export class ReplayExhaustedError extends ModelServiceError {
   static override readonly code = 'RMS_REPLAY_EXHAUSTED';
+}
+
+/**
+ * A Responses call whose `previous_response_id` the service does not keep (never made here,
+ * made with `store: false`, evicted by the store's bound, or made before a restart).
+ */
+export class UnknownResponseError extends ModelServiceError {
+  static override readonly code = 'RMS_UNKNOWN_RESPONSE';
+  readonly responseId: string;
+  constructor(responseId: string, message?: string) {
+    super(message);
+    this.responseId = responseId;
+  }
 }
 
 /** A response the runtime wrote that cannot answer the call waiting for it (not UTF-8, not JSON, not convertible). */
