@@ -9,6 +9,7 @@
  */
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
 import { parseKeepingNumbers, type ExactParse } from '../protocol/exact-numbers.js';
+import { BadResponseError } from '../errors.js';
 
 /**
  * A chat.completion as the one `chat.completion.chunk` that carries all of it: every top-level
@@ -80,4 +81,24 @@ export function completionToEventStream(replyJson: string): string {
   const reply = parsed?.value;
   if (parsed === undefined || !isJsonObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
   return parsed.restore(completionToSse(reply, { split: true }));
+}
+
+/**
+ * Returns the JSON texts of the chunks local mode streams for `completionJson` (the message, the
+ * finish reasons, the usage), every number spelled as the runtime wrote it: what the agent-API
+ * translators are fed in local mode, as proxy mode feeds them an upstream's chunks.
+ * @throws BadResponseError when the text is not a chat completion.
+ */
+export function chatCompletionChunks(completionJson: string, index = 0): string[] {
+  let parsed: ExactParse;
+  try {
+    parsed = parseKeepingNumbers(completionJson);
+  } catch (err) {
+    throw new BadResponseError(index, "the runtime's answer is not JSON; write a chat.completion object", { cause: err });
+  }
+  const reply = parsed.value;
+  if (!isJsonObject(reply) || !Array.isArray(reply.choices)) {
+    throw new BadResponseError(index, "the runtime's answer is not a chat.completion (no choices array); write a chat.completion object");
+  }
+  return splitChunk(completionToChunk(reply)).map((chunk) => parsed.restore(JSON.stringify(chunk)));
 }

@@ -16,9 +16,13 @@ function openAiType(status: number): string {
   return 'server_error';
 }
 
+/** Returns the error object OpenAI APIs nest under `error` (bodies, and Chat Completions and Responses stream errors). */
+export function openAiError(status: number, code: string, message: string): { message: string; type: string; code: string } {
+  return { message, type: openAiType(status), code };
+}
+
 /** Returns the JSON text of an OpenAI error body. */
-export const openAiErrorBody: ErrorBodyShape = (status, code, message) =>
-  JSON.stringify({ error: { message, type: openAiType(status), code } });
+export const openAiErrorBody: ErrorBodyShape = (status, code, message) => JSON.stringify({ error: openAiError(status, code, message) });
 
 /** Anthropic's error types by status (its documented table); others fall to the nearest class. */
 const ANTHROPIC_TYPES: Record<number, string> = {

@@ -1,0 +1,90 @@
+/**
+ * One interface for every API an agent may speak (SPEC section 4, "Agent APIs beside Chat
+ * Completions"). The runtime always speaks Chat Completions: an adapter turns the agent's request
+ * into a Chat Completions request, and the runtime's answer (a chat.completion, or the
+ * chat.completion.chunk events of an upstream) back into the agent's API.
+ *
+ * Local mode and proxy mode share one event generator per API: proxy mode pushes the upstream's
+ * chunks as they come; local mode pushes the chunks `chatCompletionChunks` makes of the final
+ * completion (see `completionToAgentStream`).
+ */
+import { chatCompletionChunks } from './chat-chunks.js';
+
+export type AgentEndpoint = '/v1/chat/completions' | '/v1/messages' | '/v1/responses';
+
+/** An agent's request as the runtime sees it. */
+export interface ChatTranslation<State> {
+  /** The Chat Completions request, compact JSON text, numbers as the agent wrote them. */
+  chat: string;
+  /** The model the agent asked for ('' when it named none). */
+  model: string;
+  /** Whether the agent asked for an event stream. */
+  stream: boolean;
+  /**
+   * What Chat Completions cannot express and was left out, as `kind:name` entries
+   * (`tool:web_search`, `field:thinking`, `block:server_tool_use`); for the service log and the
+   * trajectory, never a reason to refuse the call.
+   */
+  dropped: string[];
+  /** What translating the answer back needs (plain data: it can be logged or kept across retries). */
+  state: State;
+}
+
+/** Turns the runtime's chat.completion.chunk events into one agent API's event stream, incrementally. */
+export interface AgentEventStream {
+  /** Returns the events that open the stream ('' where the API opens with the first chunk); sent at most once. */
+  start(): string;
+  /** Returns the events one chunk (the JSON text of an SSE `data:` field, `[DONE]` included) becomes. */
+  push(chunkText: string): string;
+  /** Returns the events that close the stream (an error event when the answer cannot be the agent's). */
+  end(): string;
+  /** Returns a keep-alive these clients count as activity (an SSE comment, Messages' `ping`, a repeated `response.in_progress`). */
+  heartbeat(): string;
+  /** Returns the API's in-stream error for a failure after the headers went out, and ends the stream. */
+  fail(status: number, code: string, message: string): string;
+  /** True once `end` or `fail` ran: nothing more is produced. */
+  readonly ended: boolean;
+}
+
+export interface AgentApi<State> {
+  /** `chat-completions`, `messages` or `responses`. */
+  readonly name: string;
+  readonly endpoint: AgentEndpoint;
+  /**
+   * Translates the agent's request body.
+   * @throws InvalidJsonError, InvalidArgumentError (400) when it is not a valid request of this API;
+   *   UnknownResponseError (400) for a `previous_response_id` the service does not keep.
+   */
+  toChat(body: string): ChatTranslation<State>;
+  /**
+   * Returns the agent API's final object for the runtime's chat.completion text.
+   * @param index the request's log index, named by the error (0 when there is none, as in proxy mode).
+   * @throws BadResponseError (502) when the answer cannot become this API's object.
+   */
+  fromChat(completion: string, state: State, index?: number): string;
+  /** Returns a translator of chat chunks into this API's event stream for one call. */
+  createStream(state: State, index?: number): AgentEventStream;
+  /**
+   * Native mode: returns the event stream of a final object the runtime wrote in the agent's
+   * own API (the service streams it when the agent asked to stream).
+   * @throws BadResponseError (502) when the text is not such an object.
+   */
+  finalToStream(agentFinal: string, index?: number): string;
+  /** Returns the JSON text of an error body in this API's shape. */
+  errorBody(status: number, code: string, message: string): string;
+  /** Returns an in-stream error for a call that has no translator (prefer `AgentEventStream.fail`). */
+  streamError(status: number, code: string, message: string): string;
+  /** Returns a keep-alive for a call that has no translator (prefer `AgentEventStream.heartbeat`). */
+  heartbeat(): string;
+}
+
+/**
+ * Local mode's stream body once the runtime has answered: the completion cut into the chunks an
+ * OpenAI stream has, each pushed through `stream`, then its end.
+ * @throws BadResponseError (502) when the answer is not a chat completion.
+ */
+export function completionToAgentStream(stream: AgentEventStream, completion: string, index = 0): string {
+  let out = '';
+  for (const chunk of chatCompletionChunks(completion, index)) out += stream.push(chunk);
+  return out + stream.end();
+}

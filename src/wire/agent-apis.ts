@@ -1,0 +1,33 @@
+/** The adapters of one service, and the route each answers. */
+import type { AgentApi } from './agent-api.js';
+import { chatCompletionsApi, type ChatCompletionsState } from './chat-completions-api.js';
+import { messagesApi } from './messages-api.js';
+import type { MessagesState } from './messages-request.js';
+import { createResponsesApi } from './responses-api.js';
+import type { ResponsesState } from './responses-request.js';
+import { ResponsesStore } from './responses-store.js';
+
+export interface AgentApis {
+  chat: AgentApi<ChatCompletionsState>;
+  messages: AgentApi<MessagesState>;
+  responses: AgentApi<ResponsesState>;
+  /** The service's Responses, for previous_response_id. */
+  responsesStore: ResponsesStore;
+}
+
+/** Returns the adapters of one service; its Responses are kept in `responsesStore` (a new default-bounded one if none is given). */
+export function createAgentApis(options: { responsesStore?: ResponsesStore } = {}): AgentApis {
+  const responsesStore = options.responsesStore ?? new ResponsesStore();
+  return { chat: chatCompletionsApi, messages: messagesApi, responses: createResponsesApi(responsesStore), responsesStore };
+}
+
+/**
+ * Returns the adapter for a POST path (its query string ignored: Claude Code posts
+ * `/v1/messages?beta=true`), or undefined for a path no adapter serves.
+ */
+export function agentApiForPath(apis: AgentApis, path: string): AgentApi<unknown> | undefined {
+  const query = path.indexOf('?');
+  const route = query === -1 ? path : path.slice(0, query);
+  for (const api of [apis.chat, apis.messages, apis.responses] as AgentApi<unknown>[]) if (api.endpoint === route) return api;
+  return undefined;
+}

@@ -1,0 +1,273 @@
+/**
+ * Chat Completions chunks → Anthropic Messages events, as the API streams them and
+ * @anthropic-ai/sdk's MessageStream accumulates them: `message_start`, then for each content
+ * block `content_block_start`, its deltas (`thinking_delta` and `signature_delta`, `text_delta`,
+ * `input_json_delta`) and `content_block_stop`, one block open at a time, then `message_delta`
+ * (stop_reason, usage) and `message_stop`. `ping` keeps the connection busy.
+ */
+import { BadResponseError } from '../errors.js';
+import type { AgentEventStream } from './agent-api.js';
+import { contentText, newId, readUsage, reasoningOf, type ChatUsage } from './chat-answer.js';
+import { anthropicErrorBody } from './error-bodies.js';
+import { describe, ExactJson } from './exact-json.js';
+import { isJsonObject, type JsonObject as Json } from './json-object.js';
+import { messagesUsage, stopReason } from './messages-answer.js';
+import type { MessagesState } from './messages-request.js';
+import { sseEvent } from './sse.js';
+import { agentToolName } from './tool-names.js';
+
+const event = (name: string, data: Json): string => sseEvent(name, JSON.stringify(data));
+
+/** Messages' own keep-alive, which Anthropic sends while a model works. */
+export const MESSAGES_PING = sseEvent('ping', '{"type":"ping"}');
+
+interface StreamedToolCall {
+  id: string;
+  name: string;
+  /** The content block's index, -1 until the call's name is known. */
+  block: number;
+  /** Every argument fragment so far (checked at the end: tool_use.input must be an object). */
+  args: string;
+  /** Fragments that came before the name, sent when the block opens. */
+  unsent: string;
+}
+
+/** Translates one call's chat chunks into Messages events. */
+export class MessagesEventStream implements AgentEventStream {
+  ended = false;
+  private started = false;
+  /** Index of the last block opened. */
+  private block = -1;
+  private open: 'text' | 'thinking' | 'tool' | undefined;
+  private readonly tools = new Map<number, StreamedToolCall>();
+  private finishReason: string | null = null;
+  private matchedStop: unknown;
+  private usage: ChatUsage | undefined;
+  private refused = false;
+
+  constructor(
+    private readonly state: MessagesState,
+    private readonly index = 0,
+  ) {}
+
+  start(): string {
+    if (this.started || this.ended) return '';
+    this.started = true;
+    const message = {
+      id: this.state.messageId,
+      type: 'message',
+      role: 'assistant',
+      model: this.state.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      // The chat stream tells the token counts only at its end; message_delta carries them.
+      usage: { input_tokens: 0, output_tokens: 0 },
+    };
+    return event('message_start', { type: 'message_start', message });
+  }
+
+  push(chunkText: string): string {
+    if (this.ended) return '';
+    const chunk = parseChunk(chunkText);
+    if (chunk === undefined) return '';
+    if (isJsonObject(chunk.error)) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(chunk.error));
+    let out = this.start();
+    if (isJsonObject(chunk.usage)) this.usage = readUsage(chunk.usage);
+    const choice = firstChoice(chunk);
+    if (choice === undefined) return out;
+    const delta = isJsonObject(choice.delta) ? choice.delta : {};
+    const opaque = Array.isArray(delta.thinking_blocks) ? delta.thinking_blocks.filter(isJsonObject) : [];
+    const reasoning = reasoningOf(delta) ?? opaque.map((b) => (typeof b.thinking === 'string' ? b.thinking : '')).join('');
+    if (reasoning !== '') out += this.thinking(reasoning);
+    for (const block of opaque) out += this.opaqueThinking(block);
+    const text = contentText(delta.content);
+    if (text !== '') out += this.text(text);
+    if (typeof delta.refusal === 'string' && delta.refusal !== '') {
+      this.refused = true;
+      out += this.text(delta.refusal);
+    }
+    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) if (isJsonObject(call)) out += this.toolCall(call);
+    if (isJsonObject(delta.function_call)) out += this.toolCall({ index: 0, function: delta.function_call });
+    if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
+    if (choice.stop_reason !== undefined && choice.stop_reason !== null) this.matchedStop = choice.stop_reason;
+    return out;
+  }
+
+  end(): string {
+    if (this.ended) return '';
+    let out = this.start();
+    const broken = this.brokenToolCall();
+    if (broken !== undefined) return out + this.fail(502, 'RMS_BAD_RESPONSE', broken.message);
+    out += this.closeBlock();
+    const stop = stopReason(this.finishReason, this.matchedStop, this.state, this.tools.size > 0, this.refused);
+    const usage = messagesUsage(this.usage ?? readUsage(undefined));
+    out += event('message_delta', { type: 'message_delta', delta: { stop_reason: stop.reason, stop_sequence: stop.sequence }, usage });
+    out += event('message_stop', { type: 'message_stop' });
+    this.ended = true;
+    return out;
+  }
+
+  heartbeat(): string {
+    return this.ended ? '' : MESSAGES_PING;
+  }
+
+  fail(status: number, code: string, message: string): string {
+    if (this.ended) return '';
+    this.ended = true;
+    return sseEvent('error', anthropicErrorBody(status, code, message));
+  }
+
+  private openBlock(kind: 'text' | 'thinking' | 'tool', contentBlock: Json): string {
+    const out = this.closeBlock();
+    this.block++;
+    this.open = kind;
+    return out + event('content_block_start', { type: 'content_block_start', index: this.block, content_block: contentBlock });
+  }
+
+  private closeBlock(): string {
+    if (this.open === undefined) return '';
+    this.open = undefined;
+    return event('content_block_stop', { type: 'content_block_stop', index: this.block });
+  }
+
+  private delta(block: number, delta: Json): string {
+    return event('content_block_delta', { type: 'content_block_delta', index: block, delta });
+  }
+
+  private thinking(text: string): string {
+    const out = this.open === 'thinking' ? '' : this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' });
+    return out + this.delta(this.block, { type: 'thinking_delta', thinking: text });
+  }
+
+  /** A signature goes onto the thinking block (opened for it if need be); redacted thinking is a block of its own. */
+  private opaqueThinking(block: Json): string {
+    if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+      return this.openBlock('thinking', { type: 'redacted_thinking', data: block.data }) + this.closeBlock();
+    }
+    if (typeof block.signature !== 'string' || block.signature === '') return '';
+    const out = this.open === 'thinking' ? '' : this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' });
+    return out + this.delta(this.block, { type: 'signature_delta', signature: block.signature });
+  }
+
+  private text(text: string): string {
+    const out = this.open === 'text' ? '' : this.openBlock('text', { type: 'text', text: '' });
+    return out + this.delta(this.block, { type: 'text_delta', text });
+  }
+
+  /**
+   * A call's first fragment opens its tool_use block; later fragments are input_json_delta on
+   * that block (by its index, even in the rare stream that interleaves two calls).
+   */
+  private toolCall(call: Json): string {
+    const at = typeof call.index === 'number' ? call.index : 0;
+    const fn = isJsonObject(call.function) ? call.function : {};
+    let tool = this.tools.get(at);
+    if (tool === undefined) {
+      tool = { id: typeof call.id === 'string' && call.id !== '' ? call.id : newId('toolu_'), name: '', block: -1, args: '', unsent: '' };
+      this.tools.set(at, tool);
+    }
+    const fragment = typeof fn.arguments === 'string' ? fn.arguments : '';
+    tool.args += fragment;
+    let out = '';
+    if (tool.block === -1) {
+      if (typeof fn.name === 'string' && fn.name !== '') tool.name = fn.name;
+      if (tool.name === '') {
+        tool.unsent += fragment;
+        return '';
+      }
+      const name = agentToolName(this.state.tools, tool.name).name;
+      out += this.openBlock('tool', { type: 'tool_use', id: tool.id, name, input: {} });
+      tool.block = this.block;
+      const pending = tool.unsent + fragment;
+      tool.unsent = '';
+      if (pending !== '') out += this.delta(tool.block, { type: 'input_json_delta', partial_json: pending });
+      return out;
+    }
+    if (fragment !== '') out += this.delta(tool.block, { type: 'input_json_delta', partial_json: fragment });
+    return out;
+  }
+
+  /** Returns the error for the first tool call that cannot be a tool_use (no name, or input that is not an object). */
+  private brokenToolCall(): BadResponseError | undefined {
+    for (const tool of this.tools.values()) {
+      if (tool.name === '') return new BadResponseError(this.index, "a tool call in the runtime's answer has no function name; name the tool it calls");
+      if (tool.args.trim() === '') continue;
+      let input: unknown;
+      try {
+        input = JSON.parse(tool.args);
+      } catch {
+        input = undefined;
+      }
+      if (!isJsonObject(input)) {
+        return new BadResponseError(
+          this.index,
+          `tool call ${tool.id} (${tool.name}): its arguments are not a JSON object, and a Messages tool_use.input must be one; write the arguments as a JSON object text`,
+        );
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Returns the chunk object of an SSE data field, or undefined for `[DONE]` and text that is not a JSON object. */
+export function parseChunk(chunkText: string): Json | undefined {
+  if (chunkText.trim() === '[DONE]') return undefined;
+  try {
+    const chunk: unknown = JSON.parse(chunkText);
+    return isJsonObject(chunk) ? chunk : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns the choice of index 0 (the only one an agent API has), if the chunk carries it. */
+export function firstChoice(chunk: Json): Json | undefined {
+  if (!Array.isArray(chunk.choices)) return undefined;
+  return chunk.choices.find((c): c is Json => isJsonObject(c) && (c.index === undefined || c.index === 0));
+}
+
+/** Returns the message of an upstream's in-stream error object. */
+export function upstreamMessage(error: Json): string {
+  return `the upstream model failed mid-stream: ${typeof error.message === 'string' ? error.message : JSON.stringify(error)}`;
+}
+
+/**
+ * Native mode: the events of a Messages `message` object, as the API would have streamed it.
+ * @throws BadResponseError when the text is not a Messages message object.
+ */
+export function messageToEvents(messageText: string, index = 0): string {
+  const json = new ExactJson();
+  let message: unknown;
+  try {
+    message = json.read(messageText);
+  } catch (err) {
+    throw new BadResponseError(index, "the runtime's answer is not JSON; write a Messages message object", { cause: err });
+  }
+  if (!isJsonObject(message) || !Array.isArray(message.content)) {
+    throw new BadResponseError(index, `the runtime's answer is not a Messages message object with a content array (got ${describe(message)}); native mode expects the agent API's own answer`);
+  }
+  const write = (name: string, data: Json): string => sseEvent(name, json.write(data));
+  const { content, stop_reason, stop_sequence, usage, ...head } = message;
+  let out = write('message_start', { type: 'message_start', message: { ...head, type: 'message', role: 'assistant', content: [], stop_reason: null, stop_sequence: null, usage: usage ?? {} } });
+  content.forEach((block, i) => {
+    if (!isJsonObject(block)) return;
+    const delta = (d: Json): string => write('content_block_delta', { type: 'content_block_delta', index: i, delta: d });
+    if (block.type === 'text' && typeof block.text === 'string') {
+      out += write('content_block_start', { type: 'content_block_start', index: i, content_block: { ...block, text: '' } });
+      if (block.text !== '') out += delta({ type: 'text_delta', text: block.text });
+    } else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+      out += write('content_block_start', { type: 'content_block_start', index: i, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      if (block.thinking !== '') out += delta({ type: 'thinking_delta', thinking: block.thinking });
+      if (typeof block.signature === 'string' && block.signature !== '') out += delta({ type: 'signature_delta', signature: block.signature });
+    } else if (isJsonObject(block.input)) {
+      out += write('content_block_start', { type: 'content_block_start', index: i, content_block: { ...block, input: {} } });
+      if (Object.keys(block.input).length > 0) out += delta({ type: 'input_json_delta', partial_json: json.write(block.input) });
+    } else {
+      out += write('content_block_start', { type: 'content_block_start', index: i, content_block: block });
+    }
+    out += write('content_block_stop', { type: 'content_block_stop', index: i });
+  });
+  out += write('message_delta', { type: 'message_delta', delta: { stop_reason: stop_reason ?? 'end_turn', stop_sequence: stop_sequence ?? null }, usage: usage ?? {} });
+  return out + write('message_stop', { type: 'message_stop' });
+}
