@@ -125,10 +125,12 @@ function readToolCall(call: JsonObject, json: ExactJson, index: number): ChatToo
   const name = typeof body.name === 'string' ? body.name : '';
   if (name === '') throw new BadResponseError(index, "a tool call in the runtime's answer has no function name; name the tool it calls");
   const args = type === 'custom' ? body.input : body.arguments;
-  return {
-    id: typeof call.id === 'string' && call.id !== '' ? call.id : newId('call_'),
-    type,
-    name,
-    arguments: typeof args === 'string' ? args : args === undefined || args === null ? '' : json.write(args),
-  };
+  let text: string;
+  try {
+    // Some runtimes write the arguments as a JSON value rather than its text.
+    text = typeof args === 'string' ? args : args === undefined || args === null ? '' : json.write(args);
+  } catch (err) {
+    throw new BadResponseError(index, `tool call ${name}: its arguments cannot be translated: ${(err as Error).message}`, { cause: err });
+  }
+  return { id: typeof call.id === 'string' && call.id !== '' ? call.id : newId('call_'), type, name, arguments: text };
 }

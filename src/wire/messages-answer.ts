@@ -4,7 +4,7 @@
  * text a `text` block, each tool call a `tool_use` block whose `input` is the call's arguments
  * parsed with their numbers as written.
  */
-import { BadResponseError } from '../errors.js';
+import { BadResponseError, InvalidArgumentError } from '../errors.js';
 import { readChatAnswer, type ChatAnswer, type ChatToolCall, type ChatUsage } from './chat-answer.js';
 import { ExactJson } from './exact-json.js';
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
@@ -16,6 +16,15 @@ import { agentToolName } from './tool-names.js';
  * @throws BadResponseError when it is not a chat completion or a tool call's arguments are not a JSON object.
  */
 export function chatToMessage(completion: string, state: MessagesState, index = 0): string {
+  try {
+    return buildMessage(completion, state, index);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new BadResponseError(index, `the runtime's answer cannot be translated: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+function buildMessage(completion: string, state: MessagesState, index: number): string {
   const json = new ExactJson();
   const answer = readChatAnswer(completion, json, index);
   const content: Json[] = thinkingBlocks(answer);
@@ -33,6 +42,7 @@ export function chatToMessage(completion: string, state: MessagesState, index = 
     content,
     stop_reason: stop.reason,
     stop_sequence: stop.sequence,
+    stop_details: null,
     usage: messagesUsage(answer.usage),
   });
 }

@@ -102,7 +102,7 @@ export class MessagesEventStream implements AgentEventStream {
     out += this.closeBlock();
     const stop = stopReason(this.finishReason, this.matchedStop, this.state, this.tools.size > 0, this.refused);
     const usage = messagesUsage(this.usage ?? readUsage(undefined));
-    out += event('message_delta', { type: 'message_delta', delta: { stop_reason: stop.reason, stop_sequence: stop.sequence }, usage });
+    out += event('message_delta', { type: 'message_delta', delta: { stop_reason: stop.reason, stop_sequence: stop.sequence, stop_details: null }, usage });
     out += event('message_stop', { type: 'message_stop' });
     this.ended = true;
     return out;

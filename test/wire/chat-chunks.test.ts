@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { completionToChunk, completionToSse } from '../../src/wire/chat-chunks.js';
+import { chatCompletionChunks, completionToChunk, completionToSse } from '../../src/wire/chat-chunks.js';
+import { BadResponseError } from '../../src/errors.js';
 import { ChatStreamAggregator } from '../../src/wire/chat-stream-aggregator.js';
 
 describe('completionToChunk', () => {
@@ -45,5 +46,21 @@ describe('completionToChunk', () => {
     agg.push(Buffer.from(sse));
     agg.end();
     assert.deepEqual(agg.result(), completion);
+  });
+});
+
+describe('chatCompletionChunks', () => {
+  it('cuts a completion into message, finish and usage chunks, numbers as the runtime wrote them', () => {
+    const text = '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"n","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":12345678901234567890,"completion_tokens":1.50,"total_tokens":3}}';
+    const chunks = chatCompletionChunks(text);
+    assert.equal(chunks.length, 3);
+    assert.equal(JSON.parse(chunks[0]!).choices[0].delta.tool_calls[0].index, 0);
+    assert.equal(JSON.parse(chunks[1]!).choices[0].finish_reason, 'tool_calls');
+    assert.ok(chunks[2]!.includes('"prompt_tokens":12345678901234567890,"completion_tokens":1.50'));
+  });
+
+  it('refuses an answer that is not a chat completion with a 502 error naming the index', () => {
+    assert.throws(() => chatCompletionChunks('{"output":[]}', 7), (err: unknown) => err instanceof BadResponseError && err.index === 7 && /no choices/.test(err.message));
+    assert.throws(() => chatCompletionChunks('not json', 7), BadResponseError);
   });
 });

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import { messagesApi } from '../../src/wire/messages-api.js';
+import type { MessagesState } from '../../src/wire/messages-request.js';
+import { chunk } from './agent-api-server.js';
+
+const STATE: MessagesState = { model: 'claude-x', messageId: 'msg_1', tools: { mcp__long_1234abcd: { name: 'mcp.long.name' } }, stopSequences: [] };
+
+/** The events of an SSE text, as [name, data] pairs. */
+function events(sse: string): [string, Record<string, unknown>][] {
+  return sse
+    .split('\n\n')
+    .filter((e) => e !== '')
+    .map((e) => {
+      const [name, data] = e.split('\n');
+      return [name!.slice('event: '.length), JSON.parse(data!.slice('data: '.length))];
+    });
+}
+
+/** The message the official client rebuilds from an SSE text. */
+async function rebuild(sse: string): Promise<Anthropic.Message> {
+  const client = new Anthropic({ apiKey: 'x', maxRetries: 0, fetch: async () => new Response(sse, { headers: { 'content-type': 'text/event-stream' } }) });
+  return client.messages.stream({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] }).finalMessage();
+}
+
+function run(chunks: string[]): string {
+  const stream = messagesApi.createStream(STATE);
+  let out = '';
+  for (const c of chunks) out += stream.push(c);
+  return out + stream.end();
+}
+
+describe('wire: Messages event stream', () => {
+  it('an answer with no chunks still makes a whole message: message_start, message_delta (end_turn), message_stop', async () => {
+    const sse = run([]);
+    assert.deepEqual(events(sse).map(([name]) => name), ['message_start', 'message_delta', 'message_stop']);
+    const message = await rebuild(sse);
+    assert.deepEqual(message.content, []);
+    assert.equal(message.stop_reason, 'end_turn');
+  });
+
+  it('skips [DONE], text that is not JSON, and chunks without choices; start() is sent once', () => {
+    const stream = messagesApi.createStream(STATE);
+    const opened = stream.start();
+    assert.equal(events(opened)[0]![0], 'message_start');
+    assert.equal(stream.start(), '');
+    assert.equal(stream.push('[DONE]'), '');
+    assert.equal(stream.push('{oops'), '');
+    assert.equal(stream.push('{"choices":[]}'), '');
+  });
+
+  it('a tool call whose name comes after its first fragment opens its block then, with the earlier arguments', async () => {
+    const sse = run([
+      chunk({ tool_calls: [{ index: 0, id: 'call_1', function: { arguments: '{"a"' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { name: 'mcp__long_1234abcd', arguments: ':1' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const message = await rebuild(sse);
+    assert.deepEqual(message.content, [{ type: 'tool_use', id: 'call_1', name: 'mcp.long.name', input: { a: 1 } }]);
+    assert.equal(message.stop_reason, 'tool_use');
+  });
+
+  it('parallel tool calls each get a block; a no-argument call has input {}', async () => {
+    const sse = run([
+      chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'one', arguments: '' } }] }),
+      chunk({ tool_calls: [{ index: 1, id: 'b', function: { name: 'two', arguments: '{"x":' } }] }),
+      chunk({ tool_calls: [{ index: 1, function: { arguments: '2}' } }] }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const message = await rebuild(sse);
+    assert.deepEqual(message.content, [
+      { type: 'tool_use', id: 'a', name: 'one', input: {} },
+      { type: 'tool_use', id: 'b', name: 'two', input: { x: 2 } },
+    ]);
+  });
+
+  it('thinking_blocks hand back a signature (signature_delta) and redacted thinking (its own block)', async () => {
+    const sse = run([
+      chunk({ reasoning_content: 'hmm', thinking_blocks: [{ type: 'thinking', thinking: 'hmm' }] }),
+      chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig==' }] }),
+      chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: 'opaque' }] }),
+      chunk({ content: 'ok' }),
+      chunk({}, 'stop'),
+    ]);
+    assert.ok(events(sse).some(([, d]) => (d.delta as { type?: string } | undefined)?.type === 'signature_delta'));
+    const message = await rebuild(sse);
+    assert.deepEqual(message.content, [
+      { type: 'thinking', thinking: 'hmm', signature: 'sig==' },
+      { type: 'redacted_thinking', data: 'opaque' },
+      { type: 'text', text: 'ok' },
+    ]);
+  });
+
+  it('a refusal is text with stop_reason refusal; a finish by length is max_tokens', async () => {
+    assert.equal((await rebuild(run([chunk({ refusal: 'I cannot.' }), chunk({}, 'stop')]))).stop_reason, 'refusal');
+    assert.equal((await rebuild(run([chunk({ content: 'cut' }), chunk({}, 'length')]))).stop_reason, 'max_tokens');
+  });
+
+  it('an upstream error chunk becomes an error event (api_error) and ends the stream', async () => {
+    const stream = messagesApi.createStream(STATE);
+    const sse = stream.push(chunk({ content: 'a' })) + stream.push('{"error":{"message":"CUDA out of memory","type":"server_error"}}');
+    assert.equal(stream.ended, true);
+    assert.equal(stream.push(chunk({ content: 'b' })), '');
+    assert.equal(stream.end(), '');
+    assert.equal(stream.heartbeat(), '');
+    await assert.rejects(rebuild(sse), (err: unknown) => err instanceof Anthropic.APIError && /CUDA out of memory/.test(err.message));
+  });
+
+  it('heartbeat is a ping the client skips, anywhere in the stream', async () => {
+    const stream = messagesApi.createStream(STATE);
+    const sse = stream.heartbeat() + stream.start() + stream.heartbeat() + stream.push(chunk({ content: 'hi' })) + stream.heartbeat() + stream.end();
+    assert.equal(events(sse).filter(([name]) => name === 'ping').length, 3);
+    assert.deepEqual((await rebuild(sse)).content, [{ type: 'text', text: 'hi' }]);
+  });
+
+  it('arguments that end up not being a JSON object turn the end of the stream into an error event', async () => {
+    const sse = run([chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'one', arguments: '"just a string"' } }] }), chunk({}, 'tool_calls')]);
+    assert.equal(events(sse).at(-1)![0], 'error');
+    await assert.rejects(rebuild(sse), (err: unknown) => err instanceof Anthropic.APIError && /not a JSON object/.test(err.message));
+  });
+
+  it('legacy function_call deltas are a tool call too', async () => {
+    const message = await rebuild(run([chunk({ function_call: { name: 'one', arguments: '{"k":"v"}' } }), chunk({}, 'function_call')]));
+    assert.equal(message.content[0]!.type, 'tool_use');
+    assert.deepEqual((message.content[0] as Anthropic.ToolUseBlock).input, { k: 'v' });
+  });
+});
