@@ -172,7 +172,12 @@ function translateMessage(message: unknown, i: number, names: ToolNames, dropped
   const where = `messages[${i}]`;
   if (!isJsonObject(message)) throw new InvalidArgumentError(`${where}: must be an object with "role" and "content"`);
   const { role, content } = message;
-  if (role !== 'user' && role !== 'assistant') throw new InvalidArgumentError(`${where}.role: must be "user" or "assistant", not ${JSON.stringify(role)}`);
+  // A system message inside the conversation (Claude Code 2.x sends one per turn) is a chat system message.
+  if (role === 'system') {
+    out.push(systemMessage(content, dropped));
+    return;
+  }
+  if (role !== 'user' && role !== 'assistant') throw new InvalidArgumentError(`${where}.role: must be "user", "assistant" or "system", not ${JSON.stringify(role)}`);
   if (typeof content === 'string') {
     out.push({ role, content });
     return;

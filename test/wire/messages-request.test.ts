@@ -111,6 +111,22 @@ describe('wire: Messages request → Chat Completions request', () => {
     assert.deepEqual(dropped.sort(), ['block:server_tool_use', 'block:web_search_tool_result']);
   });
 
+  it('a system message inside the conversation (Claude Code 2.x sends one each turn) is a chat system message', () => {
+    const { chat } = chatOf({
+      ...base,
+      system: 'base prompt',
+      messages: [
+        { role: 'user', content: 'go' },
+        { role: 'system', content: [{ type: 'text', text: '# Environment' }, { type: 'text', text: 'cwd: /w' }] },
+      ],
+    });
+    assert.deepEqual(chat.messages, [
+      { role: 'system', content: 'base prompt' },
+      { role: 'user', content: 'go' },
+      { role: 'system', content: '# Environment\ncwd: /w' },
+    ]);
+  });
+
   it('refuses what is not a Messages request with a message naming the place', () => {
     const refuses = (body: string, pattern: RegExp, cls: new (...a: never[]) => Error = InvalidArgumentError) =>
       assert.throws(() => messagesToChat(body), (err: unknown) => err instanceof cls && pattern.test((err as Error).message));
