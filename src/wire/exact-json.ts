@@ -3,7 +3,7 @@
  * integer in tool arguments survives both ways). Translation rebuilds objects, so it cannot copy
  * bytes; it reads through `parseKeepingNumbers` and puts the spellings back when it writes.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { BadResponseError, InvalidArgumentError } from '../errors.js';
 import { parseJsonText } from '../protocol/index.js';
 import { parseKeepingNumbers } from '../protocol/exact-numbers.js';
 import { isJsonObject, type JsonObject } from './json-object.js';
@@ -38,6 +38,24 @@ export class ExactJson {
   readObject(text: string, what: string): JsonObject {
     const value = this.read(text);
     if (!isJsonObject(value)) throw new InvalidArgumentError(`${what} must be a JSON object, not ${describe(value)}`);
+    return value;
+  }
+
+  /**
+   * Parses a final object the runtime wrote in an agent's API (native mode): a JSON object
+   * whose `listKey` is an array.
+   * @throws BadResponseError (502) naming `what` was expected.
+   */
+  readAnswer(text: string, index: number, what: string, listKey: string): JsonObject {
+    let value: unknown;
+    try {
+      value = this.read(text);
+    } catch (err) {
+      throw new BadResponseError(index, `the runtime's answer is not JSON; write ${what}`, { cause: err });
+    }
+    if (!isJsonObject(value) || !Array.isArray(value[listKey])) {
+      throw new BadResponseError(index, `the runtime's answer is not ${what} (its "${listKey}" must be an array; got ${describe(value)}); native mode expects the agent API's own answer`);
+    }
     return value;
   }
 

@@ -7,9 +7,10 @@
  */
 import { BadResponseError } from '../errors.js';
 import type { AgentEventStream } from './agent-api.js';
-import { contentText, newId, readUsage, reasoningOf, type ChatUsage } from './chat-answer.js';
+import { newId, readUsage, type ChatUsage } from './chat-answer.js';
+import { readChunk, upstreamMessage } from './chat-delta.js';
 import { anthropicErrorBody } from './error-bodies.js';
-import { describe, ExactJson } from './exact-json.js';
+import { ExactJson } from './exact-json.js';
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
 import { messagesUsage, stopReason } from './messages-answer.js';
 import type { MessagesState } from './messages-request.js';
@@ -69,28 +70,21 @@ export class MessagesEventStream implements AgentEventStream {
 
   push(chunkText: string): string {
     if (this.ended) return '';
-    const chunk = parseChunk(chunkText);
-    if (chunk === undefined) return '';
-    if (isJsonObject(chunk.error)) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(chunk.error));
+    const delta = readChunk(chunkText);
+    if (delta === undefined) return '';
+    if (delta.error !== undefined) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(delta.error));
     let out = this.start();
-    if (isJsonObject(chunk.usage)) this.usage = readUsage(chunk.usage);
-    const choice = firstChoice(chunk);
-    if (choice === undefined) return out;
-    const delta = isJsonObject(choice.delta) ? choice.delta : {};
-    const opaque = Array.isArray(delta.thinking_blocks) ? delta.thinking_blocks.filter(isJsonObject) : [];
-    const reasoning = reasoningOf(delta) ?? opaque.map((b) => (typeof b.thinking === 'string' ? b.thinking : '')).join('');
-    if (reasoning !== '') out += this.thinking(reasoning);
-    for (const block of opaque) out += this.opaqueThinking(block);
-    const text = contentText(delta.content);
-    if (text !== '') out += this.text(text);
-    if (typeof delta.refusal === 'string' && delta.refusal !== '') {
+    if (delta.usage !== undefined) this.usage = delta.usage;
+    if (delta.reasoning !== '') out += this.thinking(delta.reasoning);
+    for (const block of delta.opaque) out += this.opaqueThinking(block);
+    if (delta.text !== '') out += this.text(delta.text);
+    if (delta.refusal !== '') {
       this.refused = true;
       out += this.text(delta.refusal);
     }
-    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) if (isJsonObject(call)) out += this.toolCall(call);
-    if (isJsonObject(delta.function_call)) out += this.toolCall({ index: 0, function: delta.function_call });
-    if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
-    if (choice.stop_reason !== undefined && choice.stop_reason !== null) this.matchedStop = choice.stop_reason;
+    for (const call of delta.toolCalls) out += this.toolCall(call);
+    if (delta.finishReason !== undefined) this.finishReason = delta.finishReason;
+    if (delta.matchedStop !== undefined) this.matchedStop = delta.matchedStop;
     return out;
   }
 
@@ -210,45 +204,16 @@ export class MessagesEventStream implements AgentEventStream {
   }
 }
 
-/** Returns the chunk object of an SSE data field, or undefined for `[DONE]` and text that is not a JSON object. */
-export function parseChunk(chunkText: string): Json | undefined {
-  if (chunkText.trim() === '[DONE]') return undefined;
-  try {
-    const chunk: unknown = JSON.parse(chunkText);
-    return isJsonObject(chunk) ? chunk : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Returns the choice of index 0 (the only one an agent API has), if the chunk carries it. */
-export function firstChoice(chunk: Json): Json | undefined {
-  if (!Array.isArray(chunk.choices)) return undefined;
-  return chunk.choices.find((c): c is Json => isJsonObject(c) && (c.index === undefined || c.index === 0));
-}
-
-/** Returns the message of an upstream's in-stream error object. */
-export function upstreamMessage(error: Json): string {
-  return `the upstream model failed mid-stream: ${typeof error.message === 'string' ? error.message : JSON.stringify(error)}`;
-}
-
 /**
  * Native mode: the events of a Messages `message` object, as the API would have streamed it.
  * @throws BadResponseError when the text is not a Messages message object.
  */
 export function messageToEvents(messageText: string, index = 0): string {
   const json = new ExactJson();
-  let message: unknown;
-  try {
-    message = json.read(messageText);
-  } catch (err) {
-    throw new BadResponseError(index, "the runtime's answer is not JSON; write a Messages message object", { cause: err });
-  }
-  if (!isJsonObject(message) || !Array.isArray(message.content)) {
-    throw new BadResponseError(index, `the runtime's answer is not a Messages message object with a content array (got ${describe(message)}); native mode expects the agent API's own answer`);
-  }
+  const message = json.readAnswer(messageText, index, 'a Messages message object', 'content');
+  const content = message.content as unknown[];
   const write = (name: string, data: Json): string => sseEvent(name, json.write(data));
-  const { content, stop_reason, stop_sequence, usage, ...head } = message;
+  const { content: _content, stop_reason, stop_sequence, usage, ...head } = message;
   let out = write('message_start', { type: 'message_start', message: { ...head, type: 'message', role: 'assistant', content: [], stop_reason: null, stop_sequence: null, usage: usage ?? {} } });
   content.forEach((block, i) => {
     if (!isJsonObject(block)) return;

@@ -11,11 +11,11 @@
  */
 import { BadResponseError } from '../errors.js';
 import type { AgentEventStream } from './agent-api.js';
-import { contentText, newId, readUsage, reasoningOf, type ChatToolCall, type ChatUsage } from './chat-answer.js';
+import { newId, readUsage, type ChatToolCall, type ChatUsage } from './chat-answer.js';
+import { readChunk, upstreamMessage } from './chat-delta.js';
 import { openAiError } from './error-bodies.js';
-import { describe, ExactJson } from './exact-json.js';
+import { ExactJson } from './exact-json.js';
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
-import { firstChoice, parseChunk, upstreamMessage } from './messages-stream.js';
 import { callItem, finishStatus, messageItem, outputText, reasoningItem, remember, responsesUsage, responseText } from './responses-answer.js';
 import type { ResponsesState } from './responses-request.js';
 import type { ResponsesStore } from './responses-store.js';
@@ -75,28 +75,21 @@ export class ResponsesEventStream implements AgentEventStream {
 
   push(chunkText: string): string {
     if (this.ended) return '';
-    const chunk = parseChunk(chunkText);
-    if (chunk === undefined) return '';
-    if (isJsonObject(chunk.error)) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(chunk.error));
+    const delta = readChunk(chunkText);
+    if (delta === undefined) return '';
+    if (delta.error !== undefined) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(delta.error));
     let out = this.start();
-    if (isJsonObject(chunk.usage)) this.usage = readUsage(chunk.usage);
-    const choice = firstChoice(chunk);
-    if (choice === undefined) return out;
-    const delta = isJsonObject(choice.delta) ? choice.delta : {};
-    const opaque = Array.isArray(delta.thinking_blocks) ? delta.thinking_blocks.filter(isJsonObject) : [];
-    const reasoning = reasoningOf(delta) ?? opaque.map((b) => (typeof b.thinking === 'string' ? b.thinking : '')).join('');
-    if (reasoning !== '') out += this.reasoning(reasoning);
-    const signature = opaque.find((b) => typeof b.signature === 'string' && b.signature !== '')?.signature;
+    if (delta.usage !== undefined) this.usage = delta.usage;
+    if (delta.reasoning !== '') out += this.reasoning(delta.reasoning);
+    const signature = delta.opaque.find((b) => typeof b.signature === 'string' && b.signature !== '')?.signature;
     if (typeof signature === 'string') {
       out += this.reasoning('');
       (this.open as OpenReasoning).encrypted = signature;
     }
-    const text = contentText(delta.content);
-    if (text !== '') out += this.messageText('output_text', text);
-    if (typeof delta.refusal === 'string' && delta.refusal !== '') out += this.messageText('refusal', delta.refusal);
-    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) if (isJsonObject(call)) out += this.toolCall(call);
-    if (isJsonObject(delta.function_call)) out += this.toolCall({ index: 0, function: delta.function_call });
-    if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
+    if (delta.text !== '') out += this.messageText('output_text', delta.text);
+    if (delta.refusal !== '') out += this.messageText('refusal', delta.refusal);
+    for (const call of delta.toolCalls) out += this.toolCall(call);
+    if (delta.finishReason !== undefined) this.finishReason = delta.finishReason;
     return out;
   }
 
@@ -278,20 +271,13 @@ function emptyPart(type: 'output_text' | 'refusal'): Json {
  */
 export function responseToEvents(responseText: string, index = 0): string {
   const json = new ExactJson();
-  let response: unknown;
-  try {
-    response = json.read(responseText);
-  } catch (err) {
-    throw new BadResponseError(index, "the runtime's answer is not JSON; write a Responses response object", { cause: err });
-  }
-  if (!isJsonObject(response) || !Array.isArray(response.output)) {
-    throw new BadResponseError(index, `the runtime's answer is not a Responses response object with an output array (got ${describe(response)}); native mode expects the agent API's own answer`);
-  }
+  const response = json.readAnswer(responseText, index, 'a Responses response object', 'output');
+  const output = response.output as unknown[];
   let sequence = 0;
   const emit = (type: string, fields: Json): string => sseEvent(type, json.write({ type, sequence_number: sequence++, ...fields }));
   const opening = { ...response, status: 'in_progress', output: [], usage: null };
   let out = emit('response.created', { response: opening }) + emit('response.in_progress', { response: opening });
-  response.output.forEach((item, output_index) => {
+  output.forEach((item, output_index) => {
     if (!isJsonObject(item)) return;
     const at = { item_id: item.id, output_index };
     if (item.type === 'message' && Array.isArray(item.content)) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { messagesApi } from '../../src/wire/messages-api.js';
+import { BadResponseError } from '../../src/errors.js';
 import type { MessagesState } from '../../src/wire/messages-request.js';
 import { chunk } from './agent-api-server.js';
 
@@ -124,5 +125,10 @@ describe('wire: Messages event stream', () => {
     const message = await rebuild(run([chunk({ function_call: { name: 'one', arguments: '{"k":"v"}' } }), chunk({}, 'function_call')]));
     assert.equal(message.content[0]!.type, 'tool_use');
     assert.deepEqual((message.content[0] as Anthropic.ToolUseBlock).input, { k: 'v' });
+  });
+
+  it('native mode refuses an answer that is not a Messages object with a 502 naming what was expected', () => {
+    assert.throws(() => messagesApi.finalToStream('{"choices":[]}', 4), (err: unknown) => err instanceof BadResponseError && err.index === 4 && /not a Messages message object \(its "content" must be an array/.test(err.message));
+    assert.throws(() => messagesApi.finalToStream('nope'), BadResponseError);
   });
 });

@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { createAgentApis } from '../../src/wire/agent-apis.js';
 import { ResponsesStore } from '../../src/wire/responses-store.js';
 import { chunk } from './agent-api-server.js';
+import { BadResponseError } from '../../src/errors.js';
 
 /** The [type, data] of each event of an SSE text. */
 function events(sse: string): [string, Record<string, unknown>][] {
@@ -108,5 +109,10 @@ describe('wire: Responses event stream', () => {
     const notKept = setup({ model: 'policy', input: 'x', stream: true, store: false });
     notKept.stream.end();
     assert.equal(notKept.store.size, 0);
+  });
+
+  it('native mode refuses an answer that is not a Responses object with a 502 naming what was expected', () => {
+    const { api } = setup();
+    assert.throws(() => api.finalToStream('{"choices":[]}', 4), (err: unknown) => err instanceof BadResponseError && /not a Responses response object \(its "output" must be an array/.test(err.message));
   });
 });
