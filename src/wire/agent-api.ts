@@ -32,7 +32,11 @@ export interface ChatTranslation<State> {
 
 /** Turns the runtime's chat.completion.chunk events into one agent API's event stream, incrementally. */
 export interface AgentEventStream {
-  /** Returns the events that open the stream ('' where the API opens with the first chunk); sent at most once. */
+  /**
+   * Returns the events that open the stream, to send with the headers (Responses:
+   * response.created and response.in_progress; '' for Messages and Chat Completions, which open
+   * with their first chunk); sent at most once.
+   */
   start(): string;
   /** Returns the events one chunk (the JSON text of an SSE `data:` field, `[DONE]` included) becomes. */
   push(chunkText: string): string;
@@ -84,7 +88,11 @@ export interface AgentApi<State> {
  * @throws BadResponseError (502) when the answer is not a chat completion.
  */
 export function completionToAgentStream(stream: AgentEventStream, completion: string, index = 0): string {
-  let out = '';
-  for (const chunk of chatCompletionChunks(completion, index)) out += stream.push(chunk);
+  const chunks = chatCompletionChunks(completion, index);
+  // The usage chunk (last, as OpenAI streams it) goes first too: the whole answer is known,
+  // and Messages' message_start can then carry the input token count.
+  const usage = chunks.length > 2 ? chunks.at(-1)! : undefined;
+  let out = usage === undefined ? '' : stream.push(usage);
+  for (const chunk of chunks) out += stream.push(chunk);
   return out + stream.end();
 }

@@ -51,9 +51,20 @@ export class MessagesEventStream implements AgentEventStream {
     private readonly index = 0,
   ) {}
 
+  /**
+   * Messages opens with its first chunk, not with the headers: then message_start can carry the
+   * token counts when they are known (local mode pushes the usage first), and pings keep
+   * Claude Code waiting meanwhile (it waits for message_start behind pings, measured).
+   */
   start(): string {
+    return '';
+  }
+
+  private openMessage(): string {
     if (this.started || this.ended) return '';
     this.started = true;
+    // In proxy mode the chat stream tells the token counts only at its end; message_delta carries them.
+    const usage = this.usage === undefined ? { input_tokens: 0, output_tokens: 0 } : { ...messagesUsage(this.usage), output_tokens: 0 };
     const message = {
       id: this.state.messageId,
       type: 'message',
@@ -62,8 +73,7 @@ export class MessagesEventStream implements AgentEventStream {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      // The chat stream tells the token counts only at its end; message_delta carries them.
-      usage: { input_tokens: 0, output_tokens: 0 },
+      usage,
     };
     return event('message_start', { type: 'message_start', message });
   }
@@ -73,8 +83,8 @@ export class MessagesEventStream implements AgentEventStream {
     const delta = readChunk(chunkText);
     if (delta === undefined) return '';
     if (delta.error !== undefined) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(delta.error));
-    let out = this.start();
     if (delta.usage !== undefined) this.usage = delta.usage;
+    let out = this.openMessage();
     if (delta.reasoning !== '') out += this.thinking(delta.reasoning);
     for (const block of delta.opaque) out += this.opaqueThinking(block);
     if (delta.text !== '') out += this.text(delta.text);
@@ -90,7 +100,7 @@ export class MessagesEventStream implements AgentEventStream {
 
   end(): string {
     if (this.ended) return '';
-    let out = this.start();
+    let out = this.openMessage();
     const broken = this.brokenToolCall();
     if (broken !== undefined) return out + this.fail(502, 'RMS_BAD_RESPONSE', broken.message);
     out += this.closeBlock();

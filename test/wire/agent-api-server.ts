@@ -149,7 +149,7 @@ function aggregate(chunks: string[]): string {
 }
 
 /** Returns a chat.completion text with one choice whose message is `message`. */
-export function completion(message: Record<string, unknown>, finishReason = 'stop', usage = { prompt_tokens: 40, completion_tokens: 7, total_tokens: 47 }): string {
+export function completion(message: Record<string, unknown>, finishReason = 'stop', usage: Record<string, unknown> = { prompt_tokens: 40, completion_tokens: 7, total_tokens: 47 }): string {
   return JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'policy', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason }], usage });
 }
 

@@ -3,7 +3,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { messagesApi } from '../../src/wire/messages-api.js';
 import { BadResponseError } from '../../src/errors.js';
 import type { MessagesState } from '../../src/wire/messages-request.js';
-import { chunk } from './agent-api-server.js';
+import { chunk, completion } from './agent-api-server.js';
+import { completionToAgentStream } from '../../src/wire/agent-api.js';
 
 const STATE: MessagesState = { model: 'claude-x', messageId: 'msg_1', tools: { mcp__long_1234abcd: { name: 'mcp.long.name' } }, stopSequences: [] };
 
@@ -40,14 +41,22 @@ describe('wire: Messages event stream', () => {
     assert.equal(message.stop_reason, 'end_turn');
   });
 
-  it('skips [DONE], text that is not JSON, and chunks without choices; start() is sent once', () => {
+  it('opens with its first chunk, not start(); skips [DONE] and text that is not JSON', () => {
     const stream = messagesApi.createStream(STATE);
-    const opened = stream.start();
-    assert.equal(events(opened)[0]![0], 'message_start');
     assert.equal(stream.start(), '');
     assert.equal(stream.push('[DONE]'), '');
     assert.equal(stream.push('{oops'), '');
+    assert.deepEqual(events(stream.push('{"choices":[]}')).map(([name]) => name), ['message_start']);
     assert.equal(stream.push('{"choices":[]}'), '');
+  });
+
+  it('local mode: message_start carries the input token counts, as Anthropic sends them', () => {
+    const sse = completionToAgentStream(messagesApi.createStream(STATE), completion({ content: 'hi' }, 'stop', { prompt_tokens: 900, completion_tokens: 5, total_tokens: 905, prompt_tokens_details: { cached_tokens: 600 } }));
+    const start = events(sse)[0]!;
+    assert.equal(start[0], 'message_start');
+    assert.deepEqual((start[1].message as { usage: unknown }).usage, { input_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 600, output_tokens: 0 });
+    const delta = events(sse).find(([name]) => name === 'message_delta')!;
+    assert.equal((delta[1].usage as { output_tokens: number }).output_tokens, 5);
   });
 
   it('a tool call whose name comes after its first fragment opens its block then, with the earlier arguments', async () => {
