@@ -161,8 +161,9 @@ function translateTools(tools: unknown, names: ToolNames, dropped: Set<string>):
       if (typeof tool.name !== 'string' || !Array.isArray(tool.tools)) throw new InvalidArgumentError(`tools[${i}]: a namespace needs a string "name" and a "tools" array`);
       tool.tools.forEach((inner, k) => {
         const at = `tools[${i}].tools[${k}]`;
-        if (!isJsonObject(inner) || (inner.type !== 'function' && inner.type !== 'custom')) throw new InvalidArgumentError(`${at}: must be a function or custom tool`);
-        out.push(chatTool(inner, at, names, tool.name as string));
+        if (!isJsonObject(inner) || typeof inner.type !== 'string') throw new InvalidArgumentError(`${at}: must be an object with a string "type"`);
+        if (inner.type === 'function' || inner.type === 'custom') out.push(chatTool(inner, at, names, tool.name as string));
+        else dropped.add(`tool:${tool.name as string}.${inner.type}`);
       });
     } else dropped.add(`tool:${tool.type}`);
   });

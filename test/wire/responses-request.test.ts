@@ -87,6 +87,12 @@ describe('wire: Responses request → Chat Completions request', () => {
     assert.deepEqual(dropped.sort(), ['field:conversation', 'tool:file_search']);
   });
 
+  it('a tool inside a namespace that chat cannot express is left out and named, not refused', () => {
+    const { chat, dropped } = chatOf({ model: 'm', input: 'x', tools: [{ type: 'namespace', name: 'ns', tools: [{ type: 'function', name: 'f' }, { type: 'web_search' }] }] });
+    assert.deepEqual(chat.tools.map((t: { function: { name: string } }) => t.function.name), ['ns__f']);
+    assert.deepEqual(dropped, ['tool:ns.web_search']);
+  });
+
   it('input items the runtime cannot use are left out and named', () => {
     const { chat, dropped } = chatOf({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }, { type: 'web_search_call', id: 'ws', status: 'completed' }, { role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }, { type: 'input_text', text: 'x' }] }] });
     assert.deepEqual(chat.messages, [{ role: 'user', content: 'x' }]);
@@ -111,7 +117,7 @@ describe('wire: Responses request → Chat Completions request', () => {
     refuses({ input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: {} }] }, /input\[0\]\.arguments: must be a string/);
     refuses({ input: [{ role: 'user', content: [{ type: 'input_text' }] }] }, /input\[0\]\.content\[0\]\.text: must be a string/);
     refuses({ input: 'x', tools: [{ name: 'no type' }] }, /tools\[0\]: must be an object with a string "type"/);
-    refuses({ input: 'x', tools: [{ type: 'namespace', name: 'n', tools: [{ type: 'web_search' }] }] }, /tools\[0\]\.tools\[0\]: must be a function or custom tool/);
+    refuses({ input: 'x', tools: [{ type: 'namespace', name: 'n', tools: [{ name: 'no type' }] }] }, /tools\[0\]\.tools\[0\]: must be an object with a string "type"/);
     refuses({ input: 'x', previous_response_id: 5 }, /previous_response_id: must be a string/);
   });
 });
