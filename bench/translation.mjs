@@ -6,7 +6,7 @@
 // translator). The chat path does what local mode does for /v1/chat/completions: compact the
 // body, return the reply (plain) or its chunk events (streamed). A last column times proxy
 // mode's streaming: 300 upstream chunks (text, reasoning and tool-argument fragments) pushed one
-// by one, per chunk.
+// by one, per chunk (the opening and closing events, which repeat the request for Responses, included).
 // Requests are shaped like the captured ones (docs/agent-apis.md): Claude Code's (12 tools,
 // about 32 KB of tool definitions, a 7.5 KB system prompt in three blocks, a system message per
 // turn, 50 messages of thinking, text, tool_use and tool_result) and Codex's (12 tools with a
