@@ -172,6 +172,8 @@ function translateMessage(message: unknown, i: number, names: ToolNames, dropped
   const where = `messages[${i}]`;
   if (!isJsonObject(message)) throw new InvalidArgumentError(`${where}: must be an object with "role" and "content"`);
   const { role, content } = message;
+  // Claude Code's system message carries its own output_config (a per-turn effort); chat has no per-message settings.
+  for (const key of Object.keys(message)) if (key !== 'role' && key !== 'content') dropped.add(`field:messages[].${key}`);
   // A system message inside the conversation (Claude Code 2.x sends one per turn) is a chat system message.
   if (role === 'system') {
     out.push(systemMessage(content, dropped));

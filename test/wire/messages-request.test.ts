@@ -111,15 +111,16 @@ describe('wire: Messages request → Chat Completions request', () => {
     assert.deepEqual(dropped.sort(), ['block:server_tool_use', 'block:web_search_tool_result']);
   });
 
-  it('a system message inside the conversation (Claude Code 2.x sends one each turn) is a chat system message', () => {
-    const { chat } = chatOf({
+  it('a system message inside the conversation (Claude Code 2.x sends one each turn, with its own output_config) is a chat system message', () => {
+    const { chat, dropped } = chatOf({
       ...base,
       system: 'base prompt',
       messages: [
         { role: 'user', content: 'go' },
-        { role: 'system', content: [{ type: 'text', text: '# Environment' }, { type: 'text', text: 'cwd: /w' }] },
+        { role: 'system', content: [{ type: 'text', text: '# Environment' }, { type: 'text', text: 'cwd: /w' }], output_config: { effort: 'medium' } },
       ],
     });
+    assert.deepEqual(dropped, ['field:messages[].output_config']);
     assert.deepEqual(chat.messages, [
       { role: 'system', content: 'base prompt' },
       { role: 'user', content: 'go' },
