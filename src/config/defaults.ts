@@ -15,6 +15,8 @@ export function defaultBodyBudgetBytes(bodyLimitBytes: number): number {
 }
 /** How often a streamed call that waits for the runtime gets a heartbeat. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
+/** Responses kept for `previous_response_id` (in memory, not across a restart). */
+export const DEFAULT_RESPONSES_STORE_LIMITS = { maxResponses: 1000, maxBytes: 64 * 1024 * 1024 } as const;
 /** Orphaned turns (their call ended without an answer) kept for a retry of the same request. */
 export const DEFAULT_MAX_ORPHANED_TURNS = 16;
 /** Proxy mode only; local mode waits without limit unless configured. */

@@ -19,6 +19,9 @@ export interface ServiceConfigInput {
   heartbeatIntervalMs?: number;
   maxOrphanedTurns?: number;
   livePage?: boolean;
+  agentApiMode?: 'translated' | 'native';
+  models?: string[];
+  responsesStore?: Partial<ServiceConfig['responsesStore']>;
   pollIntervalMs?: number;
   watchIntervalMs?: number;
   requestTimeoutMs?: number;
@@ -67,6 +70,12 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
     heartbeatIntervalMs: input.heartbeatIntervalMs ?? d.DEFAULT_HEARTBEAT_INTERVAL_MS,
     maxOrphanedTurns: input.maxOrphanedTurns ?? d.DEFAULT_MAX_ORPHANED_TURNS,
     livePage: input.livePage ?? false,
+    agentApiMode: input.agentApiMode ?? 'translated',
+    models: input.models ?? [],
+    responsesStore: {
+      maxResponses: input.responsesStore?.maxResponses ?? d.DEFAULT_RESPONSES_STORE_LIMITS.maxResponses,
+      maxBytes: input.responsesStore?.maxBytes ?? d.DEFAULT_RESPONSES_STORE_LIMITS.maxBytes,
+    },
     pollIntervalMs: input.pollIntervalMs ?? d.DEFAULT_POLL_INTERVAL_MS,
     watchIntervalMs: input.watchIntervalMs ?? d.DEFAULT_WATCH_INTERVAL_MS,
     requestTimeoutMs: input.requestTimeoutMs ?? (type === 'proxy' ? d.DEFAULT_PROXY_REQUEST_TIMEOUT_MS : undefined),

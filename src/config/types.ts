@@ -22,6 +22,12 @@ export interface ServiceConfig {
   maxOrphanedTurns: number;
   /** Local mode: serve the live session page at `GET /` (off by default: conversations are private). */
   livePage: boolean;
+  /** Local mode: `translated` (the runtime speaks Chat Completions whatever the agent speaks) or `native` (the agent's own API). */
+  agentApiMode: 'translated' | 'native';
+  /** Models `GET /v1/models` lists besides those the session's requests name. */
+  models: string[];
+  /** Responses kept for `previous_response_id`: at most this many, and this many bytes. */
+  responsesStore: { maxResponses: number; maxBytes: number };
   pollIntervalMs: number;
   watchIntervalMs: number;
   /** Local mode: how long a chat call waits for its response (undefined: no limit). Proxy mode: upstream timeout per attempt. */

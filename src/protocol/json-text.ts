@@ -66,7 +66,16 @@ function compactValidJson(text: string): string {
     parts.push(text.slice(copiedUpTo));
     compact = parts.join('');
   }
-  return compact.includes('LLM_RE') || compact.includes('SESSION_END') ? compact.replace(MARKER_PATTERN, escapeMarker) : compact;
+  return escapeMarkers(compact);
+}
+
+/**
+ * Escapes every marker string inside a valid JSON text (outside strings a marker cannot occur),
+ * for a payload built by JSON.stringify rather than compacted from the agent's text.
+ * @returns the text itself when it holds no marker.
+ */
+export function escapeMarkers(json: string): string {
+  return json.includes('LLM_RE') || json.includes('SESSION_END') ? json.replace(MARKER_PATTERN, escapeMarker) : json;
 }
 
 function hasWhitespace(text: string, from: number, to: number): boolean {

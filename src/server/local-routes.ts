@@ -1,25 +1,45 @@
 /**
- * Local mode's routes (SPEC section 4): agent calls become request lines answered by the
- * runtime's response lines; `/v1/agent/watch` ends the session when the agent exits.
+ * Local mode's routes (SPEC section 4): agent calls in any of the three APIs become request
+ * lines answered by the runtime's response lines; `/v1/models` lists the models of the session;
+ * `/v1/agent/watch` ends the session when the agent exits.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { HttpService } from '../http/http-service.js';
+import type { HttpService, RouteOptions } from '../http/http-service.js';
 import { sendJson } from '../http/reply.js';
 import { decodeUtf8, parseJsonText } from '../protocol/index.js';
+import type { AgentApi } from '../wire/agent-api.js';
+import type { AgentApis } from '../wire/agent-apis.js';
+import { anthropicErrorBody } from '../wire/error-bodies.js';
 import { isJsonObject } from '../wire/json-object.js';
+import { modelBody, modelsListBody } from '../wire/models-list.js';
+import { countTokensBody } from '../wire/token-estimate.js';
 import type { AgentWatcher } from './agent-watch.js';
-import { chatApi } from './chat-api.js';
 import { serveLocalCall, type LocalCallDeps } from './local-calls.js';
 
 export interface LocalRouteDeps extends LocalCallDeps {
   agents: AgentWatcher;
+  apis: AgentApis;
+  /** Models named in the configuration; the session's own are added as agents name them. */
+  configuredModels: readonly string[];
 }
 
-/** Registers the agent API routes and POST /v1/agent/watch on `http`. */
+/** Anthropic's clients read the request id from `request-id`, and its errors in Anthropic's shape. */
+const ANTHROPIC: RouteOptions = { shape: anthropicErrorBody, requestIdHeaders: ['request-id'] };
+
+/** Registers the agent API routes, the models list and POST /v1/agent/watch on `http`. */
 export function registerLocalRoutes(http: HttpService, deps: LocalRouteDeps): void {
-  for (const api of [chatApi]) {
-    http.route('POST', api.endpoint, (ctx) => serveLocalCall(ctx, api, deps), { shape: api.shape, requestIdHeaders: api.requestIdHeaders });
-  }
+  const { apis } = deps;
+  const call = (api: AgentApi<unknown>) => (ctx: Parameters<typeof serveLocalCall>[0]) => serveLocalCall(ctx, api, deps);
+  http.route('POST', '/v1/chat/completions', call(apis.chat as AgentApi<unknown>));
+  http.route('POST', '/v1/messages', call(apis.messages as AgentApi<unknown>), ANTHROPIC);
+  http.route('POST', '/v1/responses', call(apis.responses as AgentApi<unknown>));
+  // An estimate, documented as one: no tokenizer runs here, and nothing goes into the log.
+  http.route('POST', '/v1/messages/count_tokens', async (ctx) => sendJson(ctx.res, 200, countTokensBody(decodeUtf8(await ctx.body()))), ANTHROPIC);
+
+  const modelIds = (): string[] => [...deps.configuredModels, ...deps.models];
+  http.route('GET', '/v1/models', (ctx) => sendJson(ctx.res, 200, modelsListBody(modelIds())));
+  // The runtime answers whatever model an agent names, so every id exists here.
+  http.route('GET', '/v1/models/{id}', (ctx) => sendJson(ctx.res, 200, modelBody(ctx.param!)));
 
   http.route('POST', '/v1/agent/watch', async (ctx) => {
     const body = await ctx.body();

@@ -10,6 +10,8 @@ import { HttpService } from '../http/http-service.js';
 import { sendJson } from '../http/reply.js';
 import { checkLogLevel, createLogger, type Logger } from '../log/logger.js';
 import { getScanEngine } from '../scanner/load.js';
+import { createAgentApis } from '../wire/agent-apis.js';
+import { ResponsesStore } from '../wire/responses-store.js';
 import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind } from '../scanner/types.js';
 import { VERSION } from '../version.js';
 import { AgentWatcher } from './agent-watch.js';
@@ -168,6 +170,9 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
   const closeLivePage = config.livePage ? await mountLivePage(http, follower, config.logFile) : undefined;
   let stopping = false;
   registerLocalRoutes(http, {
+    apis: createAgentApis({ responsesStore: new ResponsesStore(config.responsesStore) }),
+    configuredModels: config.models,
+    mode: config.agentApiMode,
     sessionLog,
     router,
     turns,

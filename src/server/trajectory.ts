@@ -9,6 +9,15 @@ import { appendFile, writeFile } from 'node:fs/promises';
 
 const REQUEST_PREFIX = Buffer.from('{"request":', 'utf8');
 
+/** What an agent API's call adds to its record: the route, the agent's request and answer (JSON texts), what was left out. */
+export interface AgentSide {
+  endpoint: string;
+  agentRequest: string;
+  /** undefined when the runtime's response could not become the agent's answer. */
+  agentResponse: string | undefined;
+  dropped: readonly string[];
+}
+
 export class TrajectoryWriter {
   readonly path: string;
   readonly #append: boolean;
@@ -22,10 +31,19 @@ export class TrajectoryWriter {
     this.#onError = onError;
   }
 
-  /** Queues the record of one completed call; the request may be given as its UTF-8 bytes (no re-encoding of megabytes). */
-  record(requestJson: string | Buffer, responseJson: string): void {
+  /**
+   * Queues the record of one completed call; the request may be given as its UTF-8 bytes (no
+   * re-encoding of megabytes). `agent` adds what an agent API's agent sent and got, when the
+   * runtime saw a translation (SPEC section 4).
+   */
+  record(requestJson: string | Buffer, responseJson: string, agent?: AgentSide): void {
     const request = typeof requestJson === 'string' ? Buffer.from(requestJson, 'utf8') : requestJson;
-    this.#queue.push(Buffer.concat([REQUEST_PREFIX, request, Buffer.from(`,"response":${responseJson}}\n`, 'utf8')]));
+    let tail = `,"response":${responseJson}`;
+    if (agent !== undefined) {
+      tail += `,"endpoint":${JSON.stringify(agent.endpoint)},"agent_request":${agent.agentRequest},"agent_response":${agent.agentResponse ?? 'null'}`;
+      if (agent.dropped.length > 0) tail += `,"dropped":${JSON.stringify(agent.dropped)}`;
+    }
+    this.#queue.push(Buffer.concat([REQUEST_PREFIX, request, Buffer.from(`${tail}}\n`, 'utf8')]));
     this.#draining ??= this.#drain();
   }
 

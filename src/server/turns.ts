@@ -3,32 +3,43 @@
  * `response` settles when the runtime's response of that index is routed (or the session
  * ends). Calls wait on a turn with their own deadline and their own connection, so a call
  * that ends without its answer (its agent left, or it was answered 504) leaves the turn
- * *orphaned* rather than dropped: a retry of the same bytes re-attaches to it and gets
- * response N as soon as it is, or already was, in the log (SPEC section 4, "Answers,
- * retries, streams"). A bounded number of orphans is kept, the oldest dropped first.
+ * *orphaned* rather than dropped: a retry re-attaches to it and gets response N as soon as it
+ * is, or already was, in the log (SPEC section 4, "Answers, retries, streams"). A retry is a
+ * call on the same route whose request line would be byte for byte the orphan's: the raw
+ * bytes for Chat Completions up to insignificant whitespace, and the translation for the
+ * agent APIs (Codex resends the same request with its `client_metadata` keys in another
+ * order, which the translation leaves out). A bounded number of orphans is kept, the oldest
+ * dropped first.
  */
 import { createHash } from 'node:crypto';
 import { AbortedError } from '../errors.js';
 import type { ResponseRouter } from '../follower/index.js';
+import type { Exchange } from './exchange.js';
+
+/** What a turn's response became once it arrived. */
+export interface TurnAnswer {
+  /** The runtime's response payload text. */
+  response: string;
+  /** The agent's whole answer, or why the response cannot be one (BadResponseError). */
+  agent: { body: string } | { error: unknown };
+}
 
 /** One request line and what became of it. */
 export interface Turn {
   readonly index: number;
-  /** Where the request came in (`/v1/chat/completions`, `/v1/messages`, …). */
-  readonly endpoint: string;
-  /** The response payload text; rejects when the session ends or the service stops first. */
-  readonly response: Promise<string>;
-  /** The response once it arrived. */
-  readonly answered: string | undefined;
+  /** The request of the call that opened the turn; its translation state serves every call on it. */
+  readonly exchange: Exchange;
+  /** Settles when the response arrives; rejects when the session ends or the service stops first. */
+  readonly answer: Promise<TurnAnswer>;
+  /** The answer once it arrived. */
+  readonly answered: TurnAnswer | undefined;
 }
 
 interface TurnState extends Turn {
-  answered: string | undefined;
+  answered: TurnAnswer | undefined;
   /** How many calls wait on it now. */
   calls: number;
-  /** Length and SHA-256 of the raw body, computed when the turn is first orphaned (the body is dropped then). */
-  fingerprint: { length: number; digest: string } | undefined;
-  body: Buffer | undefined;
+  readonly fingerprint: string;
 }
 
 export class Turns {
@@ -50,34 +61,43 @@ export class Turns {
 
   /**
    * Opens the turn of `index` before its request line is appended (no response can slip past
-   * between the append and the wait). `body` is the raw request, for matching a retry;
-   * `onAnswer` runs once, when the response arrives, whoever waits then (the trajectory
-   * records the turn there).
+   * between the append and the wait). `translate` makes the agent's answer of the response and
+   * `onAnswer` runs once, when it arrives, whoever waits then (the trajectory records it there).
    */
-  open(index: number, endpoint: string, body: Buffer, onAnswer: (response: string) => void): Turn {
-    const turn = { index, endpoint, answered: undefined, calls: 1, fingerprint: undefined, body } as TurnState;
-    (turn as { response: Promise<string> }).response = this.#router.waitFor(index).then((response) => {
-      turn.answered = response;
-      onAnswer(response);
-      return response;
+  open(
+    index: number,
+    exchange: Exchange,
+    translate: (response: string) => string,
+    onAnswer: (answer: TurnAnswer) => void,
+  ): Turn {
+    const turn = { index, exchange, answered: undefined, calls: 1, fingerprint: fingerprint(exchange) } as TurnState;
+    (turn as { answer: Promise<TurnAnswer> }).answer = this.#router.waitFor(index).then((response) => {
+      let agent: TurnAnswer['agent'];
+      try {
+        agent = { body: translate(response) };
+      } catch (error) {
+        agent = { error };
+      }
+      turn.answered = { response, agent };
+      onAnswer(turn.answered);
+      return turn.answered;
     });
     // A turn nobody waits on any more must not raise an unhandled rejection at session end.
-    turn.response.catch(() => this.#forget(turn));
+    turn.answer.catch(() => this.#forget(turn));
     this.#live.set(index, turn);
     return turn;
   }
 
   /**
-   * Finds the orphaned turn whose request had exactly these bytes and takes it for a new call.
+   * Finds the orphaned turn whose request line would be the same as `exchange`'s and takes it
+   * for a new call.
    * @returns the turn, or undefined when the call is a new turn.
    */
-  reattach(body: Buffer): Turn | undefined {
+  reattach(exchange: Exchange): Turn | undefined {
     if (this.#orphans.size === 0) return undefined;
-    let digest: string | undefined;
+    const print = fingerprint(exchange);
     for (const turn of [...this.#orphans.values()].reverse()) {
-      if (turn.fingerprint!.length !== body.length) continue;
-      digest ??= sha256(body);
-      if (turn.fingerprint!.digest !== digest) continue;
+      if (turn.fingerprint !== print) continue;
       this.#orphans.delete(turn.index);
       turn.calls++;
       return turn;
@@ -98,10 +118,6 @@ export class Turns {
       return;
     }
     if (state.calls > 0) return;
-    if (state.fingerprint === undefined) {
-      state.fingerprint = { length: state.body!.length, digest: sha256(state.body!) };
-      state.body = undefined;
-    }
     this.#orphans.set(state.index, state);
     while (this.#orphans.size > this.#maxOrphans) {
       const oldest = this.#orphans.values().next().value!;
@@ -116,6 +132,7 @@ export class Turns {
   }
 }
 
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('base64');
+/** The route and a digest of the request line's payload: what a retry must repeat. */
+function fingerprint(exchange: Exchange): string {
+  return `${exchange.api.endpoint} ${createHash('sha256').update(exchange.payload).digest('base64')}`;
 }

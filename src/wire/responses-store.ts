@@ -8,6 +8,7 @@
  * are kept as JSON text (numbers as written), and a chain is read back as one JSON array text.
  */
 import { UnknownResponseError } from '../errors.js';
+import { DEFAULT_RESPONSES_STORE_LIMITS } from '../config/defaults.js';
 
 export interface ResponsesStoreOptions {
   /** At most this many responses are kept (default 1000). */
@@ -16,7 +17,6 @@ export interface ResponsesStoreOptions {
   maxBytes?: number;
 }
 
-export const DEFAULT_RESPONSES_STORE_LIMITS = { maxResponses: 1000, maxBytes: 64 * 1024 * 1024 } as const;
 
 interface StoredResponse {
   previous: string | null;

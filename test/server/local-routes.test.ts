@@ -156,9 +156,9 @@ describe('server: local-mode chat route', () => {
   });
 
   it('answers unknown routes with 404 in the OpenAI error shape', async () => {
-    const res = await fetch(`${svc.url}/v1/models`);
+    const res = await fetch(`${svc.url}/v1/embeddings`);
     assert.equal(res.status, 404);
-    assert.match((await jsonOf(res)).error.message, /no route for GET \/v1\/models/);
+    assert.match((await jsonOf(res)).error.message, /no route for GET \/v1\/embeddings; this service answers .*POST \/v1\/messages/);
   });
 
   it('answers GET /health with {"status":"healthy"} and its version, pid and mode', async () => {
