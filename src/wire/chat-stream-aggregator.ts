@@ -79,7 +79,7 @@ export class ChatStreamAggregator {
   /** How many events were left out because they were not JSON objects. */
   skipped = 0;
   /** What the aggregate left out, if anything; the record carries it as `truncated`. */
-  truncated: RecordTruncation | undefined;
+  truncated: Required<RecordTruncation> | undefined;
 
   constructor(options: ChatStreamAggregatorOptions = {}) {
     this.maxBytes = options.maxBytes ?? DEFAULT_RECORD_MAX_BYTES;
