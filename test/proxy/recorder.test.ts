@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallRecorder, RawJson, type CallRecord } from '../../src/proxy/recorder.js';
+import { runWithFileSizeLimit } from '../helpers/file-size-limit.js';
 
 describe('CallRecorder', () => {
   let dir: string;
@@ -93,7 +93,6 @@ describe('CallRecorder', () => {
   });
 
   it('a short write (file-size limit) leaves no partial record line: it is cut off, the lost records reported, the whole lines before it kept', async () => {
-    // RLIMIT_FSIZE makes write(2) short at the limit; `ulimit -f` sets it for a child (SIGXFSZ ignored so write returns).
     const file = join(dir, 'rec.jsonl');
     const script = `
       import { CallRecorder, RawJson } from ${JSON.stringify(new URL('../../src/proxy/recorder.ts', import.meta.url).href)};
@@ -115,13 +114,7 @@ describe('CallRecorder', () => {
       await recorder.close();
       console.log(JSON.stringify(errors));
     `;
-    const out = await new Promise<string>((resolve) => {
-      let text = '';
-      const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 4; exec "$0" --import tsx --input-type=module -e "$1"`, process.execPath, script]);
-      child.stdout.on('data', (d) => (text += d));
-      child.stderr.on('data', (d) => (text += d));
-      child.on('exit', () => resolve(text.trim()));
-    });
+    const out = await runWithFileSizeLimit(script, 4);
     const errors = JSON.parse(out) as string[];
     assert.equal(errors.length, 1, out);
     assert.match(errors[0]!, /only \d+ of \d+ bytes reached .*: 2 records not recorded; the partial line was removed/);
