@@ -52,3 +52,14 @@ function decodeName(name: string): string {
     return name;
   }
 }
+
+/**
+ * proxy_base_url and proxy_rules as they may be logged (the start line): every URL through redactUrl.
+ * @returns a new object; the config is not changed.
+ */
+export function redactedUpstreams(config: Pick<ServiceConfig, 'proxyBaseUrl' | 'proxyRules'>): { proxyBaseUrl: string | undefined; proxyRules: Record<string, string> } {
+  return {
+    proxyBaseUrl: config.proxyBaseUrl === undefined ? undefined : redactUrl(config.proxyBaseUrl),
+    proxyRules: Object.fromEntries(Object.entries(config.proxyRules).map(([model, url]) => [model, redactUrl(url)])),
+  };
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chatCompletionsUrl, redactUrl, upstreamBase } from '../../src/proxy/upstream-base.js';
+import { chatCompletionsUrl, redactedUpstreams, redactUrl, upstreamBase } from '../../src/proxy/upstream-base.js';
 
 describe('upstreamBase', () => {
   const rules = { 'gpt-4': 'https://a.test/v1', default: 'https://d.test/v1' };
@@ -42,10 +42,13 @@ describe('redactUrl', () => {
     assert.equal(redactUrl('user:pw@host/v1?token=t'), 'user:pw@host/v1?token=***');
   });
 
-  it('leaves no credential of proxy_rules in their logged form', () => {
-    const rules = { default: 'https://bob:hunter2@d.test/v1', m: 'https://m.test/v1?api_key=hunter2' };
-    const logged = JSON.stringify(Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, redactUrl(v)])));
-    assert.ok(!logged.includes('hunter2'), logged);
+  it('leaves no credential of proxy_base_url or proxy_rules in their logged form, and changes nothing in the config', () => {
+    const config = { proxyBaseUrl: 'https://alice:hunter2@b.test/v1', proxyRules: { default: 'https://bob:hunter2@d.test/v1', m: 'https://m.test/v1?api_key=hunter2' } };
+    const copy = structuredClone(config);
+    const logged = redactedUpstreams(config);
+    assert.ok(!JSON.stringify(logged).includes('hunter2'), JSON.stringify(logged));
+    assert.deepEqual(logged.proxyRules, { default: 'https://***:***@d.test/v1', m: 'https://m.test/v1?api_key=***' });
+    assert.deepEqual(config, copy);
+    assert.equal(redactedUpstreams({ proxyBaseUrl: undefined, proxyRules: {} }).proxyBaseUrl, undefined);
   });
 });
-
