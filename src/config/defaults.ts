@@ -25,6 +25,12 @@ export const DEFAULT_RETRYABLE_STATUS_CODES: readonly number[] = [429, 500];
 export const DEFAULT_RETRY_MAX_ATTEMPTS = 6;
 export const DEFAULT_RETRY_INITIAL_DELAY_MS = 2000;
 export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
+/**
+ * Proxy mode: the most bytes of a streamed answer aggregated into its record. The aggregate
+ * is held in memory until the call ends, so this bounds memory per call (an endless stream
+ * otherwise filled the heap).
+ */
+export const DEFAULT_RECORD_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_PROXY_RULES: Readonly<Record<string, string>> = {
   'gpt-3.5-turbo': 'https://api.openai.com/v1',
   default: 'https://api-inference.modelscope.cn/v1',

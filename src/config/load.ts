@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { ZodIssue } from 'zod';
 import { ConfigError } from '../errors.js';
+import { MAX_CONFIG_FILE_BYTES } from './limits.js';
+import { readRegularFile } from './read-regular-file.js';
 import { resolveServiceConfig, type ServiceConfigInput } from './resolve.js';
 import { CONFIG_FILE_KEYS, configFileSchema, type ConfigFile } from './schema.js';
 import type { ServiceConfig } from './types.js';
@@ -17,7 +18,8 @@ export interface LoadConfigOptions {
  * Reads the config file (if any), lays the overrides over it, then applies env and defaults.
  * @returns the complete ServiceConfig.
  * @throws ConfigError naming the key and the file for an unknown key, a wrong type, an
- *   unreadable or malformed file, or recording_file together with replay_file.
+ *   unreadable or malformed file, one that is not a regular file or is over MAX_CONFIG_FILE_BYTES,
+ *   a value out of its bounds, or recording_file together with replay_file.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ServiceConfig> {
   const fromFile = options.configFile === undefined ? {} : await readConfigFile(options.configFile);
@@ -27,7 +29,31 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Servi
   if (fromFile.retry !== undefined || overrides.retry !== undefined) {
     input.retry = { ...fromFile.retry, ...definedOnly(overrides.retry ?? {}) };
   }
-  return resolveServiceConfig(input, options.env ?? process.env);
+  try {
+    return resolveServiceConfig(input, options.env ?? process.env);
+  } catch (err) {
+    throw inFile(err, options.configFile, overrides);
+  }
+}
+
+/** The file keys that a flag can also set, with the field the flag sets. */
+const FLAG_FIELDS: Readonly<Record<string, keyof ServiceConfigInput>> = {
+  type: 'type',
+  host: 'host',
+  port: 'port',
+  proxy_base_url: 'proxyBaseUrl',
+  retryable_status_codes: 'retryableStatusCodes',
+  request_timeout: 'requestTimeoutMs',
+  recording_file: 'recordingFile',
+  replay_file: 'replayFile',
+};
+
+/** A bad value that no flag set came from the file: say so, as for the file's other errors. */
+function inFile(err: unknown, file: string | undefined, overrides: ServiceConfigInput): unknown {
+  if (!(err instanceof ConfigError) || file === undefined || err.key === undefined) return err;
+  const field = FLAG_FIELDS[err.key];
+  if (field !== undefined && overrides[field] !== undefined) return err;
+  return new ConfigError(`config file ${file}: ${err.message}`, err.key);
 }
 
 /**
@@ -36,13 +62,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Servi
  * @throws ConfigError naming the file (and the key) when it cannot be read, parsed or validated.
  */
 export async function readConfigFile(file: string): Promise<ServiceConfigInput> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ConfigError(`config file ${file} cannot be read (${reason}): check the --config-file path`);
-  }
+  const bytes = await readRegularFile(file, MAX_CONFIG_FILE_BYTES);
+  if (!Buffer.isBuffer(bytes)) throw new ConfigError(`config file ${file} ${bytes.reason}: check the --config-file path`);
+  const text = bytes.toString('utf8');
   const { parse } = await import('yaml');
   let raw: unknown;
   try {
@@ -78,6 +100,7 @@ function toInput(f: ConfigFile): ServiceConfigInput {
     proxyRules: f.proxy_rules,
     retryableStatusCodes: f.retryable_status_codes,
     retry: Object.keys(retry).length > 0 ? retry : undefined,
+    recordMaxBytes: f.record_max_bytes,
     recordingFile: f.recording_file,
     replayFile: f.replay_file,
     logLevel: f.log_level,
@@ -121,8 +144,9 @@ function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Not rounded: 0.0001 s must reach the bounds check as the 0.1 ms it is, not as 0 (no timeout at all). */
 function secondsToMs(seconds: number | undefined): number | undefined {
-  return seconds === undefined ? undefined : Math.round(seconds * 1000);
+  return seconds === undefined ? undefined : Math.round(seconds * 1e6) / 1e3;
 }
 
 function definedOnly<T extends object>(o: T): T {

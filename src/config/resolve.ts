@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { LOG_FILE_NAME, TRAJECTORY_FILE_NAME } from '../protocol/markers.js';
 import * as d from './defaults.js';
+import { checkServiceConfig } from './limits.js';
 import type { ServiceConfig } from './types.js';
 
 /** What a caller may set; everything else comes from the environment and the defaults. */
@@ -29,6 +30,7 @@ export interface ServiceConfigInput {
   proxyRules?: Record<string, string>;
   retryableStatusCodes?: number[];
   retry?: Partial<ServiceConfig['retry']>;
+  recordMaxBytes?: number;
   recordingFile?: string;
   replayFile?: string;
   serviceLogFile?: string;
@@ -39,7 +41,8 @@ export interface ServiceConfigInput {
 /**
  * Applies the environment and the defaults to `input`.
  * @returns a complete ServiceConfig.
- * @throws ConfigError when values contradict each other (recording and replay both set).
+ * @throws ConfigError when values contradict each other (recording and replay both set), or one
+ *   is out of its bounds (see limits.ts), naming the key.
  */
 export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const type = input.type ?? 'local';
@@ -56,7 +59,7 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
   const loggingPath = env.ROCK_LOGGING_PATH;
   const loggingFile = env.ROCK_LOGGING_FILE_NAME;
   const bodyLimitBytes = input.bodyLimitBytes ?? d.DEFAULT_BODY_LIMIT_BYTES;
-  return {
+  const config: ServiceConfig = {
     type,
     host: input.host ?? d.DEFAULT_HOST,
     port: input.port ?? d.DEFAULT_PORT,
@@ -87,6 +90,7 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
       initialDelayMs: input.retry?.initialDelayMs ?? d.DEFAULT_RETRY_INITIAL_DELAY_MS,
       maxDelayMs: input.retry?.maxDelayMs ?? d.DEFAULT_RETRY_MAX_DELAY_MS,
     },
+    recordMaxBytes: input.recordMaxBytes ?? d.DEFAULT_RECORD_MAX_BYTES,
     recordingFile:
       type === 'proxy' && input.replayFile === undefined
         ? (input.recordingFile ?? join(dataDir, TRAJECTORY_FILE_NAME))
@@ -96,4 +100,6 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
     logLevel: input.logLevel ?? env.ROCK_MS_LOG_LEVEL ?? 'info',
     pidFile: input.pidFile,
   };
+  checkServiceConfig(config);
+  return config;
 }

@@ -9,7 +9,8 @@ const seconds = z.number({ invalid_type_error: 'must be a number of seconds' });
 /**
  * The YAML config file (SPEC section 7), snake_case keys. The first block is the
  * reference's ModelServiceConfig; the rest are ours. Durations are in seconds, like the
- * reference's request_timeout; body_limit is in bytes.
+ * reference's request_timeout; body_limit is in bytes. This checks types; the bounds of each
+ * value are checked on the resolved config (limits.ts), for flags and file alike.
  */
 export const configFileSchema = z
   .object({
@@ -17,9 +18,9 @@ export const configFileSchema = z
     port: z.number().int('must be an integer').min(0).max(65535),
     proxy_base_url: url,
     proxy_rules: z.record(z.string(), url),
-    retryable_status_codes: z.array(z.number().int('must be an integer').min(100).max(599)),
+    retryable_status_codes: z.array(z.number().int('must be an integer')),
     /** Proxy mode: the longest the upstream may stay silent within one attempt (default 120). */
-    request_timeout: seconds.positive('must be greater than 0'),
+    request_timeout: seconds,
     recording_file: path,
     replay_file: path,
 
@@ -29,12 +30,14 @@ export const configFileSchema = z
     data_dir: path,
     /** Largest request body in bytes (default 64 MiB). */
     body_limit: z.number().int('must be an integer').positive('must be greater than 0'),
-    /** Attempts per call, the first included (default 6). */
-    retry_max_attempts: z.number().int('must be an integer').min(1),
+    /** Attempts per call, the first included (default 6, at most 100). */
+    retry_max_attempts: z.number().int('must be an integer'),
     /** Seconds before the first retry (default 2); doubles per retry, with jitter. */
-    retry_initial_delay: seconds.min(0),
+    retry_initial_delay: seconds,
     /** Longest wait between attempts, seconds (default 60). */
-    retry_max_delay: seconds.min(0),
+    retry_max_delay: seconds,
+    /** Proxy mode: the most bytes of a streamed answer kept for its record (default 16 MiB); the record says what was cut. */
+    record_max_bytes: z.number().int('must be an integer'),
     /** pino level (default info, or $ROCK_MS_LOG_LEVEL). */
     log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   })

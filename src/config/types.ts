@@ -36,6 +36,8 @@ export interface ServiceConfig {
   proxyRules: Record<string, string>;
   retryableStatusCodes: number[];
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  /** Proxy mode: the most bytes of a streamed answer aggregated into its record (record_max_bytes). */
+  recordMaxBytes: number;
   /** Proxy recording (JSONL); undefined in local mode. */
   recordingFile: string | undefined;
   /** Proxy replay source; when set there is no upstream. */

@@ -8,7 +8,10 @@ import type { ServiceConfig } from '../config/types.js';
  * @returns milliseconds.
  */
 export function retryDelayMs(attempt: number, retry: ServiceConfig['retry'], retryAfterMs = 0, random: () => number = Math.random): number {
-  const base = retry.initialDelayMs * 2 ** (attempt - 1);
+  // Past 2^1023 the doubling is Infinity, and Infinity × a zero initial delay is NaN: stop doubling
+  // once any delay of a millisecond or more is past every possible maximum.
+  const doublings = Math.min(Math.max(attempt - 1, 0), 64);
+  const base = retry.initialDelayMs * 2 ** doublings;
   return Math.min(retry.maxDelayMs, Math.max(retryAfterMs, Math.round(base * (0.75 + random() * 0.5))));
 }
 

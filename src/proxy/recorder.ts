@@ -1,5 +1,7 @@
-import { close, mkdirSync, openSync, writev } from 'node:fs';
+import { close, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writev } from 'node:fs';
 import { dirname } from 'node:path';
+import type { RecordTruncation } from '../wire/chat-stream-aggregator.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../wire/json-depth.js';
 
 /** One line of the recording (SPEC section 7), with `status_code`: what the client was answered. */
 export interface CallRecord {
@@ -17,6 +19,8 @@ export interface CallRecord {
   /** The answer: the upstream's JSON, the aggregate of a stream, or null when there was none. */
   response: RawJson | unknown;
   error: string | null;
+  /** Only when the record leaves something out (the stream passed record_max_bytes, a value too deep to record). */
+  truncated?: RecordTruncation;
 }
 
 /**
@@ -49,6 +53,7 @@ function withoutLineBreaks(json: Buffer): Buffer {
 export class CallRecorder {
   private fd: number | undefined;
   private queued: Buffer[] = [];
+  private queuedRecords = 0;
   private writing = false;
   private drained: (() => void) | undefined;
 
@@ -58,42 +63,65 @@ export class CallRecorder {
     private readonly onError: (err: Error) => void,
   ) {
     mkdirSync(dirname(file), { recursive: true });
-    this.fd = openSync(file, 'a');
+    // Readable too, so that a torn tail can be checked before it is cut off.
+    this.fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o644);
   }
 
   /** Queues one record; a failed write is reported to `onError`, never thrown at the call. */
   append(record: CallRecord): void {
     if (this.fd === undefined) return;
+    let truncated = record.truncated;
     let text = '{';
     let separator = '';
     for (const [key, value] of Object.entries(record)) {
+      if (key === 'truncated') continue;
       text += `${separator}"${key}":`;
       separator = ',';
       if (value instanceof RawJson) {
         this.queued.push(Buffer.from(text), value.bytes);
         text = '';
+        continue;
+      }
+      const json = serialise(value ?? null);
+      if (typeof json === 'string') {
+        text += json;
       } else {
-        text += JSON.stringify(value ?? null);
+        text += 'null';
+        truncated = { ...truncated, reason: truncated ? `${truncated.reason}; the ${key} ${json.cut}` : `the ${key} ${json.cut}` };
       }
     }
+    if (truncated !== undefined) text += `${separator}"truncated":${JSON.stringify(truncated)}`;
     this.queued.push(Buffer.from(`${text}}\n`));
+    this.queuedRecords++;
     if (!this.writing) this.writeQueued();
   }
 
   private writeQueued(): void {
     const fd = this.fd;
     const batch = this.queued;
+    const records = this.queuedRecords;
     if (fd === undefined || batch.length === 0) {
       this.writing = false;
       this.drained?.();
       return;
     }
     this.queued = [];
+    this.queuedRecords = 0;
     this.writing = true;
     const size = batch.reduce((n, b) => n + b.length, 0);
     writev(fd, batch, (err, written) => {
-      if (err) this.onError(err);
-      else if (written !== size) this.onError(new Error(`short write to ${this.file}: ${written} of ${size} bytes (disk full?)`));
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        this.onError(new Error(`could not append ${plural(records)} to ${this.file} (${code}): ${err.message}`, { cause: err }));
+      } else if (written !== size) {
+        const whole = removeTornTail(fd, batch, written);
+        this.onError(
+          new Error(
+            `only ${written} of ${size} bytes reached ${this.file} (disk full or file-size limit): ${plural(records - whole)} not recorded; ` +
+              'the partial line was removed',
+          ),
+        );
+      }
       this.writeQueued();
     });
   }
@@ -105,4 +133,51 @@ export class CallRecorder {
     this.fd = undefined;
     if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
   }
+}
+
+const plural = (records: number): string => `${records} record${records === 1 ? '' : 's'}`;
+
+/**
+ * @returns the value's JSON text, or what was wrong when it cannot go into a record: nested
+ *   deeper than a replay serves (JSON.stringify overflows the stack a few thousand levels down),
+ *   or too long for one string.
+ */
+function serialise(value: unknown): string | { cut: string } {
+  if (jsonDepthExceeds(value, MAX_JSON_DEPTH - 1)) return { cut: `was nested deeper than a record may be (${MAX_JSON_DEPTH} levels) and was left out` };
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    return { cut: `could not be serialised (${(err as Error).message}) and was left out` };
+  }
+}
+
+/**
+ * A short write leaves whole lines and then part of one. The whole lines stay; the part is cut
+ * off, but only when the file still ends with exactly those bytes (nobody appended since), so
+ * the next record is never glued onto it.
+ * @returns how many records of the batch were written whole.
+ */
+function removeTornTail(fd: number, batch: readonly Buffer[], written: number): number {
+  let whole = 0;
+  let wholeBytes = 0;
+  let offset = 0;
+  for (const part of batch) {
+    if (offset >= written) break;
+    for (let i = part.indexOf(0x0a); i !== -1 && offset + i < written; i = part.indexOf(0x0a, i + 1)) {
+      whole++;
+      wholeBytes = offset + i + 1;
+    }
+    offset += part.length;
+  }
+  const torn = written - wholeBytes;
+  if (torn <= 0) return whole;
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(torn);
+    if (size < torn || readSync(fd, tail, 0, torn, size - torn) !== torn) return whole;
+    if (tail.equals(Buffer.concat(batch).subarray(wholeBytes, written))) ftruncateSync(fd, size - torn);
+  } catch {
+    // Nothing more can be done safely; the torn bytes have no newline, so a JSONL reader that skips a bad last line loses only them.
+  }
+  return whole;
 }

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../config/read-regular-file.js';
 import { ConfigError } from '../errors.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../wire/json-depth.js';
 
 /** One recorded call as a replay serves it. */
 export interface ReplayEntry {
@@ -25,23 +26,27 @@ export class ReplayCursor {
   ) {}
 
   /**
-   * Reads a recording (JSONL, one call per line; blank lines are ignored).
+   * Reads a recording (JSONL, one call per line; blank lines are ignored) and checks every
+   * record, so a bad one stops the start instead of a call: it must be a JSON object with a
+   * `response`, a `status_code` (when present) an HTTP status a call can be answered with, and a
+   * response no deeper than a record may be.
    * @returns a cursor at its first entry.
-   * @throws ConfigError naming the file, and the line when one is not a record.
+   * @throws ConfigError naming the file, and the line when one is not a servable record.
    */
   static async load(file: string): Promise<ReplayCursor> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      throw new ConfigError(`replay file ${file} cannot be read (${reason}): check the --replay-file path`, 'replay_file');
+    const bytes = await readRegularFile(file);
+    if (!Buffer.isBuffer(bytes)) {
+      throw new ConfigError(`replay file ${file} ${bytes.reason}: check the --replay-file path`, 'replay_file');
     }
     const entries: ReplayEntry[] = [];
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i]!.trim() === '') continue;
-      entries.push(parseLine(file, i + 1, lines[i]!));
+    // Line by line from the bytes: a recording may be larger than the longest string Node can hold (512 MiB).
+    let line = 0;
+    for (let start = 0; start < bytes.length; line++) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end === -1) end = bytes.length;
+      const text = bytes.toString('utf8', start, end);
+      start = end + 1;
+      if (text.trim() !== '') entries.push(parseLine(file, line + 1, text));
     }
     return new ReplayCursor(file, entries);
   }
@@ -58,16 +63,25 @@ export class ReplayCursor {
 }
 
 function parseLine(file: string, line: number, text: string): ReplayEntry {
+  const refuse = (what: string): never => {
+    throw new ConfigError(`replay file ${file} line ${line} ${what}`, 'replay_file');
+  };
   let record: unknown;
   try {
     record = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`replay file ${file} line ${line} is not valid JSON (${(err as Error).message}): fix or remove that line`, 'replay_file');
+    refuse(`is not valid JSON (${(err as Error).message}): fix or remove that line`);
   }
   if (typeof record !== 'object' || record === null || Array.isArray(record) || !('response' in record)) {
-    throw new ConfigError(`replay file ${file} line ${line} is not a recorded call (a JSON object with a "response" key)`, 'replay_file');
+    refuse('is not a recorded call (a JSON object with a "response" key)');
   }
   const r = record as Record<string, unknown>;
+  if (r.status_code !== undefined && !isAnswerStatus(r.status_code)) {
+    refuse(`has status_code ${JSON.stringify(r.status_code)}, which no call can be answered with: it must be an integer from 200 to 599`);
+  }
+  if (jsonDepthExceeds(r.response, MAX_JSON_DEPTH - 1)) {
+    refuse(`has a response nested deeper than a record may be (${MAX_JSON_DEPTH} levels); it cannot be served: remove that line`);
+  }
   const failed = r.status === 'failure';
   const statusCode = typeof r.status_code === 'number' ? r.status_code : failed && r.response == null ? 502 : 200;
   return {
@@ -77,4 +91,9 @@ function parseLine(file: string, line: number, text: string): ReplayEntry {
     response: r.response ?? null,
     error: typeof r.error === 'string' ? r.error : undefined,
   };
+}
+
+/** 1xx are not final answers (101 would switch protocols), and past 599 is not HTTP. */
+function isAnswerStatus(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 200 && (value as number) <= 599;
 }

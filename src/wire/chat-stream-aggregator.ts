@@ -1,5 +1,23 @@
 import { StringDecoder } from 'node:string_decoder';
+import { DEFAULT_RECORD_MAX_BYTES } from '../config/defaults.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
+
+/**
+ * What a record left out, written as the record's `truncated` field: `reason` says what and why
+ * (the first thing left out); `at_bytes` is the offset in the upstream's answer where the first
+ * event left out begins, and `limit_bytes` the record_max_bytes in force.
+ */
+export interface RecordTruncation {
+  reason: string;
+  at_bytes?: number;
+  limit_bytes?: number;
+}
+
+export interface ChatStreamAggregatorOptions {
+  /** The most bytes of events folded into the aggregate (record_max_bytes); later events are only passed on. */
+  maxBytes?: number;
+}
 
 interface ToolCallParts {
   id?: unknown;
@@ -27,13 +45,32 @@ interface ChoiceParts {
 const EVENT_BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
 
 /**
+ * After the record is cut, an event is still read for the choice's finish reason and the usage,
+ * which come last; only one this small, and only when it names one of them, so an endless
+ * stream costs no parsing once it is past the bound.
+ */
+const LATE_EVENT_MAX_CHARS = 64 * 1024;
+const LATE_EVENT = /"usage"|"finish_reason"\s*:\s*"|\[DONE\]/;
+
+/**
  * Reads an OpenAI chat-completion SSE stream as it passes through and builds the
  * chat.completion it amounts to. It never changes or holds back the bytes: an event
- * that is not JSON is only left out of the aggregate.
+ * that is not JSON is only left out of the aggregate. What it keeps is bounded by
+ * `maxBytes` of events (an event nested too deeply to record is left out too); what it
+ * left out is described by `truncated`.
  */
 export class ChatStreamAggregator {
   private readonly decoder = new StringDecoder('utf8');
+  private readonly maxBytes: number;
   private pending = '';
+  /** Dropping the rest of an event that grew past maxBytes before its end. */
+  private discarding = false;
+  /** The kept events reached maxBytes: later ones are only read for their finish reason and usage. */
+  private pastBound = false;
+  /** UTF-8 bytes of the stream read into whole events so far (their blank lines included). */
+  private eventBytes = 0;
+  /** UTF-8 bytes of the events folded into the aggregate. */
+  private keptBytes = 0;
   private readonly top: Json = {};
   private readonly choices = new Map<number, ChoiceParts>();
   private usage: unknown;
@@ -41,6 +78,12 @@ export class ChatStreamAggregator {
   done = false;
   /** How many events were left out because they were not JSON objects. */
   skipped = 0;
+  /** What the aggregate left out, if anything; the record carries it as `truncated`. */
+  truncated: Required<RecordTruncation> | undefined;
+
+  constructor(options: ChatStreamAggregatorOptions = {}) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_RECORD_MAX_BYTES;
+  }
 
   /** Takes the next bytes of the stream. */
   push(bytes: Buffer): void {
@@ -52,16 +95,21 @@ export class ChatStreamAggregator {
     let start = 0;
     let m: RegExpExecArray | null;
     while ((m = EVENT_BOUNDARY.exec(this.pending)) !== null) {
-      this.onEvent(this.pending.slice(start, m.index));
+      const event = this.pending.slice(start, m.index);
+      const size = Buffer.byteLength(event) + m[0].length;
+      if (this.discarding) this.discarding = false;
+      else this.onEvent(event, size);
+      this.eventBytes += size;
       start = m.index + m[0].length;
     }
     if (start > 0) this.pending = this.pending.slice(start);
+    if (this.pending.length > this.maxBytes) this.discardPending();
   }
 
   /** Takes the end of the stream: a last event without its blank line still counts. */
   end(): void {
     this.pending += this.decoder.end();
-    if (this.pending.trim() !== '') this.onEvent(this.pending);
+    if (!this.discarding && this.pending.trim() !== '') this.onEvent(this.pending, Buffer.byteLength(this.pending));
     this.pending = '';
   }
 
@@ -73,7 +121,27 @@ export class ChatStreamAggregator {
     return out;
   }
 
-  private onEvent(event: string): void {
+  /** An event longer than the whole bound can never be kept: drop what came of it, keeping only where its boundary may begin. */
+  private discardPending(): void {
+    this.cut(`an event longer than record_max_bytes (${this.maxBytes} bytes) was passed to the client but left out of the record`);
+    this.pastBound = true;
+    this.eventBytes += Buffer.byteLength(this.pending.slice(0, -3));
+    this.pending = this.pending.slice(-3);
+    this.discarding = true;
+  }
+
+  /** Notes the first thing left out; `at_bytes` is where in the stream the event being read starts. */
+  private cut(reason: string): void {
+    this.truncated ??= { reason, at_bytes: this.eventBytes, limit_bytes: this.maxBytes };
+  }
+
+  /** `size`: the event's UTF-8 bytes with its blank line. */
+  private onEvent(event: string, size: number): void {
+    if (!this.pastBound && this.keptBytes + size > this.maxBytes) {
+      this.cut(`the answer passed record_max_bytes (${this.maxBytes} bytes): later events were passed to the client but left out of the record`);
+      this.pastBound = true;
+    }
+    if (this.pastBound && !(event.length <= LATE_EVENT_MAX_CHARS && LATE_EVENT.test(event))) return;
     // Nearly every event is a single `data:` line: it needs no split into lines, no filter and no join.
     const data = event.includes('\n') || event.includes('\r') ? dataOfLines(event) : dataOfLine(event);
     if (data === '') return;
@@ -92,7 +160,28 @@ export class ChatStreamAggregator {
       this.skipped++;
       return;
     }
+    // The record nests a chunk's values no deeper than the chunk does, plus one level for the record itself.
+    if (jsonDepthExceeds(chunk, MAX_JSON_DEPTH - 1)) {
+      this.cut(`an event nested deeper than a record may be (${MAX_JSON_DEPTH} levels) was passed to the client but left out of the record`);
+      return;
+    }
+    if (this.pastBound) {
+      this.onLateChunk(chunk);
+      return;
+    }
+    this.keptBytes += size;
     this.onChunk(chunk);
+  }
+
+  /** Past the bound: only the finish reasons of choices already kept, and the usage. */
+  private onLateChunk(chunk: Json): void {
+    if (isJsonObject(chunk.usage)) this.usage = chunk.usage;
+    if (!Array.isArray(chunk.choices)) return;
+    for (const c of chunk.choices) {
+      if (!isJsonObject(c)) continue;
+      const parts = this.choices.get(typeof c.index === 'number' ? c.index : 0);
+      if (parts && typeof c.finish_reason === 'string') parts.finishReason = c.finish_reason;
+    }
   }
 
   private onChunk(chunk: Json): void {
@@ -112,8 +201,11 @@ export class ChatStreamAggregator {
       }
       if (isJsonObject(c.delta)) addDelta(parts, c.delta);
       if (c.finish_reason !== null && c.finish_reason !== undefined) parts.finishReason = c.finish_reason;
-      if (isJsonObject(c.logprobs) && Array.isArray(c.logprobs.content)) (parts.logprobs ??= []).push(...c.logprobs.content);
-      else if ('logprobs' in c && parts.logprobs === undefined) parts.logprobs = null;
+      if (isJsonObject(c.logprobs) && Array.isArray(c.logprobs.content)) {
+        // One push per entry: spreading 130 000 entries into push() overflows the stack.
+        const kept = (parts.logprobs ??= []);
+        for (const entry of c.logprobs.content) kept.push(entry);
+      } else if ('logprobs' in c && parts.logprobs === undefined) parts.logprobs = null;
     }
   }
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
+import { resolveServiceConfig } from '../../src/config/resolve.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('loadConfig', () => {
@@ -115,7 +117,7 @@ describe('loadConfig', () => {
     assert.equal(rules.key, 'proxy_rules');
     assert.match(rules.message, /key "proxy_rules.gpt-4" must be an http\(s\) URL/);
     assert.match((await loadError('type: remote\n')).message, /key "type" must be one of "local", "proxy", got "remote"/);
-    assert.match((await loadError('request_timeout: 0\n')).message, /key "request_timeout" must be greater than 0/);
+    assert.match((await loadError('request_timeout: 0\n')).message, /request_timeout \(--request-timeout\) must be a number of seconds from 0.001 s/);
   });
 
   it('refuses a missing file, a file that is not YAML and a YAML that is not a mapping, naming the file', async () => {
@@ -147,4 +149,60 @@ describe('loadConfig', () => {
     assert.equal(config.replayFile, '/tmp/r.jsonl');
     assert.equal(config.recordingFile, undefined);
   });
+
+  describe('bounds', () => {
+    it('refuses a 100 MB config file at once, saying the bound, without reading it', async () => {
+      await truncate(await writeFile(file, 'port: 1\n').then(() => file), 100 * 1024 * 1024);
+      const started = Date.now();
+      const err = await loadConfig({ configFile: file, env }).then(() => assert.fail('accepted'), (e: unknown) => e as ConfigError);
+      assert.match(err.message, /config file .* is 104857600 bytes, more than the 1048576 bytes allowed/);
+      assert.ok(Date.now() - started < 1000);
+    });
+
+    it('refuses a fifo at once instead of hanging, and a directory', async function () {
+      this.timeout(5000);
+      execFileSync('mkfifo', [file]);
+      await assert.rejects(loadConfig({ configFile: file, env }), /config file .* is not a regular file \(it is a fifo\)/);
+      await assert.rejects(loadConfig({ configFile: dir, env }), /is not a regular file \(it is a directory\)/);
+    });
+
+    const refusals: [string, RegExp][] = [
+      ['retry_max_attempts: 1000000000', /config file .*: retry_max_attempts must be a whole number from 1 to 100, got 1000000000/],
+      ['retry_max_attempts: 0', /retry_max_attempts must be a whole number from 1 to 100, got 0/],
+      ['retryable_status_codes: [429, 200]', /retryable_status_codes \(--retryable-status-codes\) must be error statuses from 400 to 599 .*, got 200/],
+      ['retryable_status_codes: [101]', /got 101/],
+      ['retryable_status_codes: [302]', /got 302/],
+      ['request_timeout: 0.0001', /request_timeout \(--request-timeout\) must be a number of seconds from 0.001 s to 2147483.647 s \(about 24.8 days\), got 0.0001 s/],
+      ['request_timeout: 2592000', /request_timeout .* got 2592000 s/],
+      ['retry_initial_delay: -1', /retry_initial_delay must be a number of seconds from 0 s to 2147483.647 s/],
+      ['retry_max_delay: 1e9', /retry_max_delay must be .* got 1000000000 s/],
+      ['record_max_bytes: 10', /record_max_bytes must be a whole number from 1024 to 1073741824 bytes, got 10/],
+    ];
+    for (const [yaml, message] of refusals) {
+      it(`refuses "${yaml}", naming the key and the bound`, async () => {
+        const err = await loadError(`${yaml}\n`);
+        assert.match(err.message, message);
+        assert.ok(err.message.includes(file), err.message);
+        assert.equal(err.key, yaml.split(':')[0]);
+      });
+    }
+
+    it('accepts the edges of each bound', async () => {
+      await writeFile(file, 'retry_max_attempts: 100\nretryable_status_codes: [400, 599]\nrequest_timeout: 0.001\nretry_max_delay: 2147483.647\nrecord_max_bytes: 1024\n');
+      const config = await loadConfig({ configFile: file, env });
+      assert.equal(config.requestTimeoutMs, 1);
+      assert.equal(config.retry.maxDelayMs, 2 ** 31 - 1);
+      assert.equal(config.recordMaxBytes, 1024);
+    });
+
+    it('checks values set by flags or the library the same way, naming the flag and not the file', async () => {
+      await writeFile(file, 'port: 1\n');
+      const flag = await loadConfig({ configFile: file, overrides: { requestTimeoutMs: 0.1 }, env }).then(() => assert.fail('accepted'), (e: unknown) => e as ConfigError);
+      assert.match(flag.message, /^request_timeout \(--request-timeout\) must be .* got 0.0001 s/);
+      assert.throws(() => resolveServiceConfig({ retryableStatusCodes: [200] }, env), /retryable_status_codes .* got 200/);
+      assert.throws(() => resolveServiceConfig({ retry: { maxAttempts: 1e9, initialDelayMs: 0 } }, env), /retry_max_attempts/);
+      assert.throws(() => resolveServiceConfig({ pollIntervalMs: 2 ** 31 }, env), /poll interval must be/);
+    });
+  });
 });
+

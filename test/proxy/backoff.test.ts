@@ -24,6 +24,15 @@ describe('retryDelayMs', () => {
   });
 });
 
+describe('retryDelayMs far past the usual attempts', () => {
+  it('stays a number: no delay with a zero initial delay, the maximum otherwise, past attempt 1 024', () => {
+    for (const attempt of [1024, 1025, 1026, 5000, 1e9]) {
+      assert.equal(retryDelayMs(attempt, { maxAttempts: 1e9, initialDelayMs: 0, maxDelayMs: 60_000 }, 0, () => 0.5), 0);
+      assert.equal(retryDelayMs(attempt, { maxAttempts: 1e9, initialDelayMs: 1, maxDelayMs: 60_000 }, 0, () => 0.5), 60_000);
+    }
+  });
+});
+
 describe('retryAfterMs', () => {
   it('reads delay-seconds and HTTP dates, and treats anything else as no advice', () => {
     assert.equal(retryAfterMs('3'), 3000);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SandboxCommandError } from '../../src/errors.js';
+import { InvalidArgumentError, SandboxCommandError } from '../../src/errors.js';
 import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
 
 const alive = (pid: number): boolean => {
@@ -19,6 +20,11 @@ const alive = (pid: number): boolean => {
   } catch {
     return false;
   }
+};
+
+const gone = async (pid: number): Promise<boolean> => {
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
 };
 
 describe('LocalSandbox', () => {
@@ -123,4 +129,91 @@ describe('LocalSandbox', () => {
       await rm(given, { recursive: true, force: true });
     }
   });
+
+  describe('what it started, it kills', () => {
+    it('kills at a timeout what the command started in a session of its own (setsid)', async () => {
+      const result = await sandbox.run('setsid sleep 30 & echo $! > escaped.pid; wait', { timeoutMs: 300 });
+      assert.equal(result.timedOut, true);
+      assert.ok(await gone(Number(readFileSync(join(sandbox.workDir, 'escaped.pid'), 'utf8'))), 'the setsid sleep survived the timeout');
+    });
+
+    it('kills on close() the background jobs its commands left, setsid and double forks included', async () => {
+      await sandbox.run('nohup sleep 30 > /dev/null 2>&1 & echo $! > bg.pid', { timeoutMs: 5000 });
+      await sandbox.run('setsid sleep 31 > /dev/null 2>&1 < /dev/null & echo $! > setsid.pid', { timeoutMs: 5000 });
+      await sandbox.run('( ( sleep 32 > /dev/null 2>&1 & echo $! > daemon.pid ) & )', { timeoutMs: 5000 });
+      const pids = ['bg.pid', 'setsid.pid', 'daemon.pid'].map((f) => Number(readFileSync(join(sandbox.workDir, f), 'utf8')));
+      assert.ok(pids.every(alive), 'the background jobs did not start');
+      await sandbox.close();
+      for (const pid of pids) assert.ok(await gone(pid), `pid ${pid} survived close()`);
+    });
+
+    it('leaves alone processes it did not start, those of another sandbox included', async () => {
+      const other = new LocalSandbox();
+      const stranger = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        await other.run('nohup sleep 33 > /dev/null 2>&1 & echo $! > bg.pid', { timeoutMs: 5000 });
+        const neighbour = Number(readFileSync(join(other.workDir, 'bg.pid'), 'utf8'));
+        await sandbox.run('nohup sleep 34 > /dev/null 2>&1 &', { timeoutMs: 5000 });
+        await sandbox.close();
+        assert.ok(alive(stranger.pid!), 'a process of the test itself was killed');
+        assert.ok(alive(neighbour), "another sandbox's process was killed");
+      } finally {
+        stranger.kill('SIGKILL');
+        await other.close();
+      }
+    });
+
+    it('does not fire a timeout past 2^31 ms at once', async () => {
+      const result = await sandbox.run('sleep 0.3; echo done', { timeoutMs: 2 ** 31 + 1000 });
+      assert.equal(result.timedOut, false);
+      assert.equal(result.stdout, 'done\n');
+    });
+  });
+
+  describe('uploads stay where they are meant to', () => {
+    it('refuses a relative path that leads out of the sandbox directory, writing nothing', async () => {
+      const before = existsSync(join(sandbox.workDir, '..', 'x'));
+      for (const path of ['../../x', '../x', 'a/../../x']) {
+        await assert.rejects(sandbox.upload({ content: 'x' }, path), (e: unknown) => e instanceof InvalidArgumentError && /leads out of the sandbox directory/.test(e.message));
+      }
+      assert.equal(existsSync(join(sandbox.workDir, '..', 'x')), before);
+      await sandbox.upload({ content: 'ok' }, 'a/../inside.txt');
+      assert.equal(readFileSync(join(sandbox.workDir, 'inside.txt'), 'utf8'), 'ok');
+    });
+
+    it('refuses a relative path through a symlink that leads out, and writing through a symlink anywhere', async () => {
+      const outside = await mkdtemp(join(tmpdir(), 'rock-upload-target-'));
+      try {
+        symlinkSync(outside, join(sandbox.workDir, 'link'));
+        await assert.rejects(sandbox.upload({ content: 'x' }, 'link/passwd'), /passes through a symlink out of the sandbox directory/);
+        writeFileSync(join(outside, 'victim'), 'keep');
+        symlinkSync(join(outside, 'victim'), join(sandbox.workDir, 'file-link'));
+        await assert.rejects(sandbox.upload({ content: 'x' }, 'file-link'), /is a symlink; refusing to write through it/);
+        await assert.rejects(sandbox.upload({ content: 'x' }, join(sandbox.workDir, 'file-link')), /is a symlink/);
+        assert.equal(readFileSync(join(outside, 'victim'), 'utf8'), 'keep');
+        assert.deepEqual(existsSync(join(outside, 'passwd')), false);
+      } finally {
+        await rm(outside, { recursive: true, force: true });
+      }
+    });
+
+    it('keeps the mode of a copied file (an executable stays executable), and writes content private', async () => {
+      const source = join(sandbox.workDir, 'tool.sh');
+      writeFileSync(source, '#!/bin/sh\necho tool 1.2.3\n');
+      chmodSync(source, 0o755);
+      await sandbox.upload({ localPath: source }, 'bin/tool');
+      assert.equal(statSync(join(sandbox.workDir, 'bin/tool')).mode & 0o777, 0o755);
+      assert.equal((await sandbox.run('bin/tool', { timeoutMs: 5000 })).stdout, 'tool 1.2.3\n');
+      await sandbox.upload({ content: 'secret' }, 'secret.json');
+      assert.equal(statSync(join(sandbox.workDir, 'secret.json')).mode & 0o777, 0o600);
+    });
+  });
+
+  it('gives commands a TMPDIR inside the sandbox', async () => {
+    const result = await sandbox.run('echo "$TMPDIR"; mktemp', { timeoutMs: 5000 });
+    const [dir, file] = result.stdout.trim().split('\n');
+    assert.ok(dir!.startsWith(sandbox.workDir), dir);
+    assert.ok(file!.startsWith(dir!), file);
+  });
 });
+

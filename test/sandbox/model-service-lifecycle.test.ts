@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { SandboxCommandError } from '../../src/errors.js';
+import { SandboxCommandError, StartFailedError } from '../../src/errors.js';
 import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
 import { ModelService, RESPONSE_FILE_THRESHOLD_BYTES } from '../../src/sandbox/model-service.js';
 import { shellQuote } from '../../src/sandbox/shell-quote.js';
@@ -59,7 +59,8 @@ describe('ModelService through LocalSandbox and the rock CLI', function () {
     );
   });
   afterEach(async () => {
-    if (service.isStarted) await service.stop();
+    // A test that closed the sandbox already stopped everything in it.
+    if (service.isStarted && existsSync(sandbox.workDir)) await service.stop();
     await sandbox.close();
   });
 
@@ -87,7 +88,9 @@ describe('ModelService through LocalSandbox and the rock CLI', function () {
 
     const third = JSON.parse(await service.antiCallLlm(2, sent[1], { callTimeout: 20 }));
     assert.deepEqual(third.messages[3], JSON.parse(sent[1]!).choices[0].message);
-    assert.deepEqual(readdirSync(join(sandbox.workDir, 'responses')), [], 'the CLI did not delete the uploaded response file');
+    const [privateDir, ...more] = readdirSync(join(sandbox.workDir, 'responses'));
+    assert.deepEqual(more, []);
+    assert.deepEqual(readdirSync(join(sandbox.workDir, 'responses', privateDir!)), [], 'the CLI did not delete the uploaded response file');
 
     assert.equal(await service.antiCallLlm(3, sent[2], { callTimeout: 20 }), 'SESSION_END');
     for (const [i, body] of sent.entries()) {
@@ -98,6 +101,7 @@ describe('ModelService through LocalSandbox and the rock CLI', function () {
     await service.stop();
     const status = await sandbox.run('rock model-service status', { timeoutMs: 10_000 });
     assert.match(status.stdout, /not running/);
+    assert.deepEqual(readdirSync(join(sandbox.workDir, 'responses')), [], 'stop() left the private upload directory');
   });
 
   it('surfaces the CLI error of an anti-call with a bad payload, and nothing is written', async () => {
@@ -121,4 +125,39 @@ describe('ModelService through LocalSandbox and the rock CLI', function () {
     await service.start();
     assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
   });
+
+  it('starts the service when stopCmd ends in a # comment', async () => {
+    const commented = new ModelService(sandbox, { ...service.config, stopCmd: 'rock model-service stop # stop any old one first' }, { logger: { warn: () => {} } });
+    await commented.install();
+    await commented.start();
+    assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+    await commented.stop();
+  });
+
+  it('fails start() with the health check\'s answer when the start command starts nothing', async () => {
+    const idle = new ModelService(sandbox, { ...service.config, stopCmd: 'rock model-service stop; exit 0' }, { logger: { warn: () => {} } });
+    await idle.install();
+    await assert.rejects(idle.start(), (e: unknown) => e instanceof StartFailedError && /does not answer/.test(e.message));
+    assert.equal(idle.isStarted, false);
+  });
+
+  it('close() of the sandbox stops a service nobody stopped', async () => {
+    await service.install();
+    await service.start();
+    const pid = Number(readFileSync(join(sandbox.workDir, 'data', 'cli', 'model', 'pid.txt'), 'utf8'));
+    await sandbox.close();
+    for (let i = 0; i < 100 && running(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(running(pid), false, 'the service outlived its sandbox');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/health`));
+  });
 });
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, SandboxCommandError, SandboxStateError } from '../../src/errors.js';
+import { InvalidArgumentError, SandboxCommandError, SandboxStateError, StartFailedError } from '../../src/errors.js';
 import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
 import { ModelService, RESPONSE_FILE_THRESHOLD_BYTES } from '../../src/sandbox/model-service.js';
-import type { ModelServiceConfig } from '../../src/sandbox/model-service-config.js';
+import type { ModelServiceConfigInput } from '../../src/sandbox/model-service-config.js';
 import type { Sandbox, SandboxRunOptions, SandboxRunResult, UploadSource } from '../../src/sandbox/sandbox.js';
 
 /** Templates that record what they were given instead of running the real CLI: the lifecycle logic alone. */
-const RECORDING: Partial<ModelServiceConfig> = {
+const RECORDING: ModelServiceConfigInput = {
   installCmd: 'echo install >> calls.txt',
   stopCmd: 'echo stop >> calls.txt',
   startCmd: 'echo "start ${type} $ROCK_LOGGING_PATH $ROCK_LOGGING_FILE_NAME" >> calls.txt',
+  healthCheckCmd: 'echo health >> calls.txt',
   watchAgentCmd: 'echo watch ${pid} >> calls.txt',
   antiCallLlmCmd: 'printf %s ${response_payload} > response-${index}.txt && echo inline ${index}',
   antiCallLlmCmdFile: 'cp ${response_file} response-${index}.txt && echo file ${index} ${response_file}',
@@ -39,6 +40,8 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
   let warnings: string[];
   let service: ModelService;
   const calls = () => readFileSync(join(local.workDir, 'calls.txt'), 'utf8').trim().split('\n');
+  /** The recording templates, with the service's log dir inside the sandbox. */
+  const recording = (): ModelServiceConfigInput => ({ ...RECORDING, loggingPath: join(local.workDir, 'service-logs') });
 
   beforeEach(() => {
     local = new LocalSandbox();
@@ -46,7 +49,7 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
     warnings = [];
     service = new ModelService(
       sandbox,
-      { ...RECORDING, loggingPath: join(local.workDir, 'service-logs'), responseFileDir: join(local.workDir, 'responses') },
+      { ...recording(), responseFileDir: join(local.workDir, 'responses') },
       { logger: { warn: (m) => warnings.push(m) } },
     );
   });
@@ -80,7 +83,7 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
   });
 
   it('still stops after a start that failed half-way, which can leave a service behind', async () => {
-    const halfStarted = new ModelService(sandbox, { ...RECORDING, startCmd: 'echo "start ${type}" >> calls.txt; exit 1' });
+    const halfStarted = new ModelService(sandbox, { ...recording(), startCmd: 'echo "start ${type}" >> calls.txt; exit 1' });
     await halfStarted.install();
     await assert.rejects(halfStarted.start(), SandboxCommandError);
     assert.equal(halfStarted.isStarted, false);
@@ -94,7 +97,7 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
   it('exports the logging variables and runs stop before start', async () => {
     await service.install();
     await service.start();
-    assert.deepEqual(calls(), ['install', 'stop', `start local ${join(local.workDir, 'service-logs')} model_service.log`]);
+    assert.deepEqual(calls(), ['install', 'stop', `start local ${join(local.workDir, 'service-logs')} model_service.log`, 'health']);
     assert.ok(existsSync(join(local.workDir, 'service-logs')), 'the logging directory was not created');
     assert.equal(service.isStarted, true);
   });
@@ -129,14 +132,41 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
     assert.equal(readFileSync(join(local.workDir, 'response-1.txt'), 'utf8'), payload);
   });
 
-  it('uploads a payload over 100 KB to a file and passes --response-file instead', async () => {
+  it('uploads a payload over 100 KB to a file in a private directory and passes --response-file instead', async () => {
     await service.install();
     await service.start();
     const payload = JSON.stringify({ content: 'x'.repeat(RESPONSE_FILE_THRESHOLD_BYTES + 10), quote: "it's" });
     const output = await service.antiCallLlm(3, payload);
-    assert.match(output, new RegExp(`^file 3 ${join(local.workDir, 'responses')}/response-3-[0-9a-f-]+\\.json$`));
+    const match = new RegExp(`^file 3 (${join(local.workDir, 'responses')}/rock-model-service\\.[A-Za-z0-9]{10})/response-3-[0-9a-f-]+\\.json$`).exec(output);
+    assert.ok(match, output);
+    assert.equal(statSync(match[1]!).mode & 0o777, 0o700);
     assert.equal(readFileSync(join(local.workDir, 'response-3.txt'), 'utf8'), payload);
-    assert.equal(readdirSync(join(local.workDir, 'responses')).length, 1);
+    await service.stop();
+    assert.deepEqual(readdirSync(join(local.workDir, 'responses')), [], 'stop() left the private directory');
+  });
+
+  it("by default makes the private directory in the sandbox's TMPDIR, one per ModelService, never a shared fixed path", async () => {
+    const services = [0, 1].map(() => new ModelService(sandbox, { ...recording() }, { logger: { warn: () => {} } }));
+    const dirs: string[] = [];
+    for (const [i, each] of services.entries()) {
+      await each.install();
+      await each.start();
+      const output = await each.antiCallLlm(i + 1, JSON.stringify({ content: 'y'.repeat(RESPONSE_FILE_THRESHOLD_BYTES) }));
+      dirs.push(output.split(' ')[2]!.replace(/\/[^/]+$/, ''));
+    }
+    assert.notEqual(dirs[0], dirs[1]);
+    for (const dir of dirs) assert.ok(dir.startsWith(`${local.env.TMPDIR}/rock-model-service.`), dir);
+    assert.equal(existsSync('/tmp/rock-model-service'), false);
+  });
+
+  it('removes the uploaded response file when the turn fails', async () => {
+    const failing = new ModelService(sandbox, { ...recording(), responseFileDir: join(local.workDir, 'responses'), antiCallLlmCmdFile: 'echo ${index} ${response_file} > seen.txt; exit 4' });
+    await failing.install();
+    await failing.start();
+    await assert.rejects(failing.antiCallLlm(2, JSON.stringify({ content: 'z'.repeat(RESPONSE_FILE_THRESHOLD_BYTES) })), SandboxCommandError);
+    const file = readFileSync(join(local.workDir, 'seen.txt'), 'utf8').trim().split(' ')[1]!;
+    assert.ok(file.startsWith(join(local.workDir, 'responses')), file);
+    assert.equal(existsSync(file), false, 'the response file stayed after a failed turn');
   });
 
   it('uses a file too when quoting would push a smaller payload over the limit', async () => {
@@ -165,7 +195,7 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
   });
 
   it('kills an anti-call that passes its callTimeout and says so', async () => {
-    const slow = new ModelService(sandbox, { ...RECORDING, antiCallLlmCmdNoResponse: 'echo waiting; sleep 20 # ${index}' });
+    const slow = new ModelService(sandbox, { ...recording(), antiCallLlmCmdNoResponse: 'echo waiting; sleep 20 # ${index}' });
     await slow.install();
     await slow.start();
     const started = Date.now();
@@ -179,4 +209,62 @@ describe('ModelService (lifecycle logic, recording templates)', () => {
     });
     assert.ok(Date.now() - started < 5000);
   });
+
+  it('starts the service even when stopCmd ends in a # comment', async () => {
+    const commented = new ModelService(sandbox, { ...recording(), stopCmd: 'echo stop >> calls.txt # then start' });
+    await commented.install();
+    await commented.start();
+    assert.deepEqual(calls().slice(1, 3), ['stop', `start local ${join(local.workDir, 'service-logs')} model_service.log`]);
+  });
+
+  it('fails start() when the service does not answer the health check, and still stops it after', async () => {
+    const exiting = new ModelService(sandbox, { ...recording(), stopCmd: 'echo stop >> calls.txt; exit 0', startCmd: 'touch started', healthCheckCmd: 'test -f started' });
+    await exiting.install();
+    await assert.rejects(exiting.start(), (e: unknown) => {
+      assert.ok(e instanceof StartFailedError);
+      assert.equal(e.code, 'RMS_START_FAILED');
+      assert.match(e.message, /the start command succeeded but the model service does not answer: the health check exited with code 1/);
+      assert.match(e.message, /health check: test -f started/);
+      return true;
+    });
+    assert.equal(exiting.isStarted, false);
+    await exiting.stop();
+    assert.deepEqual(calls(), ['install', 'stop', 'stop']);
+  });
+
+  it('waits out call, command and install timeouts past 2^31 ms instead of killing at once', async () => {
+    const patient = new ModelService(sandbox, {
+      ...recording(),
+      installCmd: 'sleep 0.2; echo install >> calls.txt',
+      installTimeout: 2_147_484,
+      commandTimeout: 1e7,
+      antiCallLlmCmdNoResponse: 'sleep 0.2; echo none ${index}',
+    });
+    await patient.install();
+    await patient.start();
+    assert.equal(await patient.antiCallLlm(0, undefined, { callTimeout: 2_147_484 }), 'none 0');
+    assert.equal(await patient.antiCallLlm(0, undefined, { callTimeout: 1e9 }), 'none 0');
+  });
+
+  it("runs ROCK's customInstallCmd and configIniCmd before installCmd, and gives every command runtimeEnvConfig.env and sessionEnvs", async () => {
+    const warned: string[] = [];
+    const rockish = new ModelService(
+      sandbox,
+      {
+        ...recording(),
+        runtime_env_config: { custom_install_cmd: 'echo "custom $FROM_RUNTIME" >> calls.txt', env: { FROM_RUNTIME: 'r' }, pip: ['langchain'] },
+        session_envs: { FROM_SESSION: 's' },
+        config_ini_cmd: 'echo ini >> calls.txt',
+        startCmd: 'echo "start ${type} $FROM_RUNTIME $FROM_SESSION" >> calls.txt',
+        workdir: '/tmp_model_service',
+      },
+      { logger: { warn: (m) => warned.push(m) } },
+    );
+    assert.equal(warned.length, 1);
+    assert.match(warned[0]!, /no effect here .*: workdir, runtimeEnvConfig\.pip$/);
+    await rockish.install();
+    await rockish.start();
+    assert.deepEqual(calls(), ['custom r', 'ini', 'install', 'stop', 'start local r s', 'health']);
+  });
 });
+
