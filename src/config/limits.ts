@@ -22,9 +22,10 @@ function refuse(key: string, flag: string | undefined, rule: string, got: string
   throw new ConfigError(`${key}${flag ? ` (${flag})` : ''} must be ${rule}, got ${got}`, key);
 }
 
-function checkDuration(key: string, flag: string | undefined, ms: number, minMs: number): void {
-  if (!Number.isFinite(ms) || ms < minMs || ms > MAX_TIMER_MS) {
-    refuse(key, flag, `a number of seconds from ${seconds(minMs)} to ${seconds(MAX_TIMER_MS)} (about 24.8 days)`, Number.isFinite(ms) ? seconds(ms) : String(ms));
+function checkDuration(key: string, flag: string | undefined, ms: number, minMs: number, maxMs = MAX_TIMER_MS): void {
+  if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
+    const upTo = maxMs === MAX_TIMER_MS ? `${seconds(MAX_TIMER_MS)} (about 24.8 days)` : seconds(maxMs);
+    refuse(key, flag, `a number of seconds from ${seconds(minMs)} to ${upTo}`, Number.isFinite(ms) ? seconds(ms) : String(ms));
   }
 }
 
@@ -41,8 +42,9 @@ export function checkServiceConfig(config: ServiceConfig): void {
   checkInteger('body_limit', undefined, config.bodyLimitBytes, 1, Number.MAX_SAFE_INTEGER, ' bytes');
   checkInteger('record_max_bytes', undefined, config.recordMaxBytes, MIN_RECORD_MAX_BYTES, MAX_RECORD_MAX_BYTES, ' bytes');
   if (config.requestTimeoutMs !== undefined) {
-    // Below a millisecond a timer rounds to none at all, and proxy mode then waits for ever.
-    checkDuration('request_timeout', '--request-timeout', config.requestTimeoutMs, 1);
+    // Below a millisecond a timer rounds to none at all, and proxy mode then waits for ever. Local
+    // calls wait on chained timers (any length); the proxy's socket timeout is one Node timer.
+    checkDuration('request_timeout', '--request-timeout', config.requestTimeoutMs, 1, config.type === 'local' ? Number.MAX_SAFE_INTEGER : MAX_TIMER_MS);
   }
   checkDuration('body timeout', undefined, config.bodyTimeoutMs, 1);
   checkInteger('body budget', undefined, config.bodyBudgetBytes, 1, Number.MAX_SAFE_INTEGER, ' bytes');

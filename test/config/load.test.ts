@@ -172,8 +172,9 @@ describe('loadConfig', () => {
       ['retryable_status_codes: [429, 200]', /retryable_status_codes \(--retryable-status-codes\) must be error statuses from 400 to 599 .*, got 200/],
       ['retryable_status_codes: [101]', /got 101/],
       ['retryable_status_codes: [302]', /got 302/],
-      ['request_timeout: 0.0001', /request_timeout \(--request-timeout\) must be a number of seconds from 0.001 s to 2147483.647 s \(about 24.8 days\), got 0.0001 s/],
-      ['request_timeout: 2592000', /request_timeout .* got 2592000 s/],
+      ['request_timeout: 0.0001', /request_timeout \(--request-timeout\) must be a number of seconds from 0.001 s to .*, got 0.0001 s/],
+      ['type: proxy\nrequest_timeout: 0.0001', /request_timeout \(--request-timeout\) must be a number of seconds from 0.001 s to 2147483.647 s \(about 24.8 days\), got 0.0001 s/],
+      ['type: proxy\nrequest_timeout: 2592000', /request_timeout .* got 2592000 s/],
       ['retry_initial_delay: -1', /retry_initial_delay must be a number of seconds from 0 s to 2147483.647 s/],
       ['retry_max_delay: 1e9', /retry_max_delay must be .* got 1000000000 s/],
       ['record_max_bytes: 10', /record_max_bytes must be a whole number from 1024 to 1073741824 bytes, got 10/],
@@ -183,7 +184,7 @@ describe('loadConfig', () => {
         const err = await loadError(`${yaml}\n`);
         assert.match(err.message, message);
         assert.ok(err.message.includes(file), err.message);
-        assert.equal(err.key, yaml.split(':')[0]);
+        assert.equal(err.key, yaml.split('\n').pop()!.split(':')[0]);
       });
     }
 

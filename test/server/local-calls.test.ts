@@ -258,3 +258,19 @@ describe('server: body budget', () => {
     }
   });
 });
+
+describe('server: a request timeout past 2^31-1 ms', () => {
+  it('lets a call wait for its answer instead of timing out at once (30 days chain shorter timers)', async () => {
+    const svc = await startTestService({ requestTimeoutMs: 2_592_000_000 });
+    try {
+      const pending = svc.chat(BODY);
+      await svc.request(1);
+      await sleep(50);
+      svc.respond(1, REPLY('in time'));
+      const res = await pending;
+      assert.equal(res.status, 200);
+    } finally {
+      await svc.close();
+    }
+  });
+});
