@@ -90,43 +90,45 @@ interface TurnShape {
   thinking?: boolean;
 }
 
-function claudeHandler(context: ScenarioContext, shape: TurnShape = {}): RecordingHandler {
-  let attempt = 0;
-  return async (request, res) => {
-    if (sideRoute(request, res)) return;
-    if (request.path !== '/v1/messages') return writeJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'not here' } });
-    const body = request.body as Json;
-    attempt += 1;
-    const thisAttempt = attempt;
-    res.once('close', () => {
-      if (!res.writableFinished) context.note(`attempt ${thisAttempt}: the agent closed the connection before the answer ended`);
-    });
-    if (shape.answer && (await shape.answer(res, attempt, body))) return;
-    const blocks = claudeBlocks(body, shape.thinking);
-    if (!body.stream) {
-      context.note(`attempt ${attempt}: non-streamed request`);
-      return writeJson(res, 200, messagesObject(body.model, blocks));
-    }
-    const frames = messagesFrames(body.model, blocks);
-    await writeFrames(res, shape.frames ? shape.frames(frames, attempt, body) : frames);
-  };
+/** How one agent API is answered: its route, its 404, and a good answer to a call as frames or (non-streamed) an object. */
+interface ModelApi {
+  path: string;
+  notFound: Json;
+  frames(body: Json, thinking: boolean): Frame[];
+  object?(body: Json, thinking: boolean): Json;
 }
 
-function codexHandler(context: ScenarioContext, shape: TurnShape = {}): RecordingHandler {
+const MESSAGES_API: ModelApi = {
+  path: '/v1/messages',
+  notFound: { type: 'error', error: { type: 'not_found_error', message: 'not here' } },
+  frames: (body, thinking) => messagesFrames(body.model, claudeBlocks(body, thinking)),
+  object: (body, thinking) => messagesObject(body.model, claudeBlocks(body, thinking)),
+};
+
+const RESPONSES_API: ModelApi = {
+  path: '/v1/responses',
+  notFound: { error: { message: 'not here', type: 'invalid_request_error', code: null } },
+  frames: (body, thinking) => responsesFrames(body.model, codexItems(body, thinking)),
+};
+
+/** Answers the agent's model calls in `api`, numbering them (side routes not counted) and shaping each as `shape` says. */
+function modelHandler(api: ModelApi, context: ScenarioContext, shape: TurnShape = {}): RecordingHandler {
   let attempt = 0;
   return async (request, res) => {
     if (sideRoute(request, res)) return;
-    if (request.path !== '/v1/responses') return writeJson(res, 404, { error: { message: 'not here', type: 'invalid_request_error', code: null } });
+    if (request.path !== api.path) return writeJson(res, 404, api.notFound);
     const body = request.body as Json;
-    attempt += 1;
-    const thisAttempt = attempt;
+    const thisAttempt = ++attempt;
     res.once('close', () => {
       if (!res.writableFinished) context.note(`attempt ${thisAttempt}: the agent closed the connection before the answer ended`);
     });
-    if (shape.answer && (await shape.answer(res, attempt, body))) return;
-    if (!body.stream) context.note(`attempt ${attempt}: non-streamed request`);
-    const frames = responsesFrames(body.model, codexItems(body, shape.thinking));
-    await writeFrames(res, shape.frames ? shape.frames(frames, attempt, body) : frames);
+    if (shape.answer && (await shape.answer(res, thisAttempt, body))) return;
+    if (!body.stream) {
+      context.note(`attempt ${thisAttempt}: non-streamed request`);
+      if (api.object) return writeJson(res, 200, api.object(body, shape.thinking ?? false));
+    }
+    const frames = api.frames(body, shape.thinking ?? false);
+    await writeFrames(res, shape.frames ? shape.frames(frames, thisAttempt, body) : frames);
   };
 }
 
@@ -151,7 +153,7 @@ const claude = (name: string, question: string, shape: TurnShape, extra: Partial
   question,
   prompt: CLAUDE_PROMPT,
   timeoutMs: 180_000,
-  handler: (context) => claudeHandler(context, shape),
+  handler: (context) => modelHandler(MESSAGES_API, context, shape),
   filesToReport: [CLAUDE_FILE],
   ...extra,
 });
@@ -162,7 +164,7 @@ const codex = (name: string, question: string, shape: TurnShape, extra: Partial<
   question,
   prompt: CODEX_PROMPT,
   timeoutMs: 180_000,
-  handler: (context) => codexHandler(context, shape),
+  handler: (context) => modelHandler(RESPONSES_API, context, shape),
   filesToReport: [CODEX_FILE],
   ...extra,
 });
@@ -294,6 +296,7 @@ export const scenarios: Scenario[] = [
   claude('idle-comments-after-start', 'an SSE comment every 10 s for 11 min after message_start', { frames: (f, attempt) => (attempt === 1 ? insertAfter(f, 'message_start', heartbeat(KEEP_ALIVE, 10_000, 66)) : f) }, { timeoutMs: 900_000 }),
   claude('idle-comments-before-start', 'an SSE comment every 10 s for 11 min before message_start', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(KEEP_ALIVE, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000 }),
   claude('idle-ping-before-start', 'a ping every 10 s for 11 min before message_start', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(PING, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000 }),
+  claude('idle-ping-before-start-api-timeout', 'a ping every 10 s for 11 min before message_start, with API_TIMEOUT_MS=900000', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(PING, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000, env: { API_TIMEOUT_MS: '900000' } }),
   claude('idle-headers-only', 'headers, then no byte for 11 min', { frames: (f, attempt) => (attempt === 1 ? [{ pauseMs: 660_000 }, ...f] : f) }, { timeoutMs: 900_000 }),
 
   ...statusScenarios(),

@@ -1,0 +1,99 @@
+/**
+ * The end-to-end case both real agents go through: the agent in a LocalSandbox against a service
+ * started with `startServer` (local mode, translated), a runtime on Chat Completions that first
+ * calls the agent's shell tool to write a file, then answers with a text.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalSandbox } from '../../../src/sandbox/local-sandbox.js';
+import { startServer, type RunningServer } from '../../../src/server/index.js';
+import { installAgent, type AgentPackage } from '../../support/agent-install.js';
+import { contentText, describeAgent, runAgentSession, textReply, toolCallReply } from './agent-session.js';
+
+export interface AgentCase {
+  /** "Claude Code", "Codex". */
+  name: string;
+  package: AgentPackage;
+  /** The route the agent calls, as the request line's meta names it. */
+  endpoint: string;
+  /** The agent's argv and environment, given its binary, the service's root URL, a prompt and a directory of its own. */
+  launch(binPath: string, serviceUrl: string, prompt: string, home: string): { argv: string[]; env: Record<string, string> };
+  /** The agent's shell tool and the arguments that run `command` with it. */
+  shellTool: string;
+  shellArguments(command: string): Record<string, unknown>;
+  /** A tool call id as the runtime would write it. */
+  callId: string;
+}
+
+const FILE = 'from-runtime.txt';
+const FINAL = 'The file is written.';
+
+/** Declares the mocha suite for `agent`: installs it once (up to 10 min on a cold cache), then one session per test. */
+export function describeAgentEndToEnd(agent: AgentCase): void {
+  describe(`${agent.name} against the service (real agent, local mode, translated)`, function () {
+    this.timeout(240_000);
+    let binPath: string;
+    let server: RunningServer;
+    let sandbox: LocalSandbox;
+    let dataDir: string;
+
+    before(async function () {
+      // A cold cache downloads ~400 MB per agent (about 6 s here); later runs reuse it.
+      this.timeout(600_000);
+      binPath = (await installAgent(agent.package)).binPath;
+    });
+
+    beforeEach(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'rms-agent-e2e-'));
+      server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', watchIntervalMs: 100 });
+      sandbox = new LocalSandbox({ env: { ROCK_MODEL_SERVICE_DATA_DIR: dataDir } });
+    });
+
+    afterEach(async () => {
+      sandbox.killRunning();
+      await server.close('test finished');
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it(`takes a ${agent.shellTool} call and a final text from a Chat Completions runtime, writes the file, exits 0, and the session ends`, async () => {
+      const words = `written by the runtime through ${agent.name}`;
+      const run = agent.launch(binPath, server.url, `Put the words "${words}" into ${FILE}.`, sandbox.resolvePath('.agent-home'));
+      const session = await runAgentSession({
+        agentName: agent.name,
+        server,
+        sandbox,
+        argv: run.argv,
+        env: run.env,
+        reply: (request, turn) => {
+          const toolNames = (request.tools ?? []).map((tool) => tool.function?.name);
+          assert.ok(toolNames.includes(agent.shellTool), `request ${turn} offers no ${agent.shellTool} function tool; its tools: ${toolNames.join(', ')}`);
+          if (turn === 1) return toolCallReply(agent.callId, agent.shellTool, agent.shellArguments(`echo '${words}' > ${FILE} && cat ${FILE}`));
+          return textReply(FINAL);
+        },
+      });
+
+      assert.equal(session.end, 'SESSION_END', 'the last anti-call should report the end of the session');
+      assert.notEqual(session.turns.length, 0, `no request of ${agent.name} reached the log (is POST ${agent.endpoint} served?); ${describeAgent(session.agent)}`);
+      assert.equal(session.turns.length, 2, `expected 2 requests (the prompt, then the tool result); got ${session.turns.length}: ${session.turns.map((t) => t.text.slice(0, 200)).join(' | ')}; ${describeAgent(session.agent)}`);
+      assert.equal(session.agent.exitCode, 0, describeAgent(session.agent));
+      assert.ok(session.agent.stdout.includes(FINAL), describeAgent(session.agent));
+      assert.equal(readFileSync(sandbox.resolvePath(FILE), 'utf8'), `${words}\n`);
+
+      const [first, second] = session.turns as [(typeof session.turns)[0], (typeof session.turns)[0]];
+      for (const turn of session.turns) assert.equal(turn.meta.endpoint, agent.endpoint, `request line meta: ${JSON.stringify(turn.meta)}`);
+      assert.ok(Array.isArray(first.request.messages), 'request 1 is not a Chat Completions request (no messages array)');
+      assert.ok(first.request.messages.some((m) => m.role === 'user' && contentText(m.content).includes(words)), 'request 1 does not carry the prompt as a user message');
+      const toolMessage = second.request.messages.find((m) => m.role === 'tool');
+      assert.ok(toolMessage, `request 2 has no tool message: ${second.text.slice(-1500)}`);
+      assert.equal(toolMessage.tool_call_id, agent.callId);
+      assert.ok(contentText(toolMessage.content).includes(words), `the tool message does not carry the command's output: ${JSON.stringify(toolMessage.content)}`);
+      assert.ok(
+        second.request.messages.some((m) => m.role === 'assistant' && Array.isArray(m.tool_calls)),
+        'request 2 does not carry the runtime\'s tool call back as an assistant message',
+      );
+    });
+  });
+}
