@@ -19,6 +19,8 @@ export interface AgentPackage {
   version: string;
   /** The binary's name in `node_modules/.bin`. */
   bin: string;
+  /** What npm installs, when not `<name>@<version>` (a tarball path, in the installer's own tests). */
+  spec?: string;
 }
 
 export const CLAUDE_CODE: AgentPackage = { name: '@anthropic-ai/claude-code', version: '2.1.328', bin: 'claude' };
@@ -147,7 +149,7 @@ async function installInto(dir: string, pkg: AgentPackage, deadline: number, log
   log?.(`installing ${pkg.name}@${pkg.version} into ${dir} (once; later runs reuse it)`);
   const started = Date.now();
   try {
-    const npm = await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--prefer-offline', '--loglevel=error', `${pkg.name}@${pkg.version}`], staging, deadline, { npm_config_update_notifier: 'false' });
+    const npm = await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--prefer-offline', '--loglevel=error', pkg.spec ?? `${pkg.name}@${pkg.version}`], staging, deadline, { npm_config_update_notifier: 'false' });
     if (npm.code !== 0) throw new AgentInstallError(pkg, `npm install exited ${npm.code}: ${tail(npm.output)}`);
     const stagedBin = join(staging, 'node_modules', '.bin', pkg.bin);
     let check = await run(stagedBin, ['--version'], staging, deadline);
