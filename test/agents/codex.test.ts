@@ -14,4 +14,6 @@ describeAgentEndToEnd({
   shellTool: CODEX_SHELL_TOOL,
   shellArguments: (command) => ({ [CODEX_SHELL_ARGUMENT]: command }),
   callId: 'call_rms_e2e_1',
+  launchWithIdleTimeout: (binPath, serviceUrl, prompt, home, idleMs) =>
+    codexRun(binPath, `${serviceUrl}/v1`, prompt, home, { stream_idle_timeout_ms: idleMs, stream_max_retries: 0 }),
 });

@@ -13,7 +13,7 @@ import { ModelClient } from '../../src/client/model-client.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { claudeCodeTakes, codexTakes } from './support/agent-expectations.js';
 import { contentText, requestMeta, textReply, toolCallReply, type ChatRequest } from './support/agent-session.js';
-import { eventsOf, parseSse, readSseBody } from './support/sse-reader.js';
+import { eventsOf, parseSse, readSseBody, type SseItem } from './support/sse-reader.js';
 
 interface Fixture {
   method: string;
@@ -24,6 +24,9 @@ interface Fixture {
 }
 
 const WAIT_MS = 10_000;
+/** The service's heartbeat here; a thinking runtime waits several of them. */
+const HEARTBEAT_MS = 100;
+const THINKING_MS = 700;
 /** Headers fetch sets itself (or must not forward). */
 const OWN_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding', 'transfer-encoding']);
 
@@ -51,7 +54,7 @@ describe('captured agent requests replayed to the service (no agent install)', f
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'rms-agent-replay-'));
-    server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent' });
+    server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', heartbeatIntervalMs: HEARTBEAT_MS });
     runtime = new ModelClient({ logFile: server.config.logFile });
   });
 
@@ -158,6 +161,39 @@ describe('captured agent requests replayed to the service (no agent install)', f
     await runtime.pushResponse(2, textReply('done'));
     const turn2 = codexTakes(await streamedEvents(await call2));
     assert.deepEqual(turn2.items.map((item) => [item.type, item.role, item.content?.map((part: any) => part.text).join('')]), [['message', 'assistant', 'done']]);
+  });
+
+  /** Replays `captured`, lets the runtime think for THINKING_MS, answers, and returns the stream's items (comments included). */
+  async function thinkingRuntimeStream(captured: Fixture): Promise<SseItem[]> {
+    const call = replay(server, captured);
+    await nextRequest(1, call);
+    await new Promise((resolve) => setTimeout(resolve, THINKING_MS));
+    await runtime.pushResponse(1, textReply('done'));
+    const response = await call;
+    assert.equal(response.status, 200, await response.clone().text());
+    return parseSse(await readSseBody(response, WAIT_MS));
+  }
+
+  it('Claude Code: while the runtime thinks, pings or comments (any byte resets its 300 s idle abort) come before message_start', async () => {
+    const items = await thinkingRuntimeStream(fixture('claude-code-first.json'));
+    const start = items.findIndex((item) => item.kind === 'event' && item.event === 'message_start');
+    assert.ok(start >= 0, `no message_start: ${JSON.stringify(items).slice(0, 500)}`);
+    const before = items.slice(0, start);
+    assert.ok(before.length >= 3, `only ${before.length} heartbeat(s) in ${THINKING_MS} ms at one per ${HEARTBEAT_MS} ms`);
+    // Held back until the answer is there: a call Claude Code drops (its 600 s cap) after message_start
+    // comes back non-streamed, with other bytes, as a new turn; before it, the same bytes re-attach.
+    assert.ok(before.every((item) => item.kind === 'comment' || item.event === 'ping'), `before message_start only pings or comments: ${JSON.stringify(before)}`);
+    claudeCodeTakes(eventsOf(items));
+  });
+
+  it('Codex: while the runtime thinks, events (Codex ignores comments) come after response.created (the openai SDK refuses any event before it)', async () => {
+    const items = await thinkingRuntimeStream(fixture('codex-first.json'));
+    const events = items.filter((item) => item.kind === 'event');
+    assert.equal(events[0]?.kind === 'event' && events[0].event, 'response.created', `the first event must be response.created: ${JSON.stringify(items.slice(0, 3))}`);
+    const firstItem = events.findIndex((item) => item.kind === 'event' && item.event === 'response.output_item.added');
+    const heartbeats = events.slice(1, firstItem < 0 ? undefined : firstItem);
+    assert.ok(heartbeats.length >= 3, `only ${heartbeats.length} event(s) between response.created and the answer in ${THINKING_MS} ms at one heartbeat per ${HEARTBEAT_MS} ms: Codex would count only events toward its idle timeout`);
+    codexTakes(eventsOf(items));
   });
 
   it('Codex: a request carrying its reasoning item (encrypted_content) back is accepted and translated', async () => {

@@ -172,7 +172,7 @@ const codex = (name: string, question: string, shape: TurnShape, extra: Partial<
 /** Always `status` (with `headers`), counting the attempts: how often and how fast does the agent retry? */
 function statusScenarios(): Scenario[] {
   const out: Scenario[] = [];
-  for (const status of [400, 429, 500, 502, 503, 504, 529]) {
+  for (const status of [400, 404, 429, 500, 502, 503, 504, 529]) {
     for (const [suffix, headers] of [
       ['', {}],
       ['-no-retry', { 'x-should-retry': 'false' }],
@@ -297,6 +297,8 @@ export const scenarios: Scenario[] = [
   claude('idle-comments-before-start', 'an SSE comment every 10 s for 11 min before message_start', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(KEEP_ALIVE, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000 }),
   claude('idle-ping-before-start', 'a ping every 10 s for 11 min before message_start', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(PING, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000 }),
   claude('idle-ping-before-start-api-timeout', 'a ping every 10 s for 11 min before message_start, with API_TIMEOUT_MS=900000', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(PING, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000, env: { API_TIMEOUT_MS: '900000' } }),
+  claude('idle-ping-before-start-no-watchdog', 'a ping every 10 s for 11 min before message_start, with CLAUDE_ENABLE_STREAM_WATCHDOG=0', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(PING, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000, env: { CLAUDE_ENABLE_STREAM_WATCHDOG: '0' } }),
+  claude('idle-ping-before-start-idle-900', 'a ping every 10 s for 11 min before message_start, with CLAUDE_STREAM_IDLE_TIMEOUT_MS=900000', { frames: (f, attempt) => (attempt === 1 ? [...heartbeat(PING, 10_000, 66), ...f] : f) }, { timeoutMs: 900_000, env: { CLAUDE_STREAM_IDLE_TIMEOUT_MS: '900000' } }),
   claude('idle-headers-only', 'headers, then no byte for 11 min', { frames: (f, attempt) => (attempt === 1 ? [{ pauseMs: 660_000 }, ...f] : f) }, { timeoutMs: 900_000 }),
 
   ...statusScenarios(),

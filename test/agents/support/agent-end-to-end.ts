@@ -25,10 +25,18 @@ export interface AgentCase {
   shellArguments(command: string): Record<string, unknown>;
   /** A tool call id as the runtime would write it. */
   callId: string;
+  /**
+   * Launches the agent with its stream idle timeout cut to `idleMs` and no stream retries, when
+   * the agent allows it (Claude Code does not: its bound cannot go under 300 s).
+   */
+  launchWithIdleTimeout?(binPath: string, serviceUrl: string, prompt: string, home: string, idleMs: number): { argv: string[]; env: Record<string, string> };
 }
 
 const FILE = 'from-runtime.txt';
 const FINAL = 'The file is written.';
+/** The service's heartbeat in these tests, and the agent's idle bound where it can be cut: the runtime thinks for 2.5 bounds. */
+const HEARTBEAT_MS = 500;
+const IDLE_MS = 2000;
 
 /** Declares the mocha suite for `agent`: installs it once (up to 10 min on a cold cache), then one session per test. */
 export function describeAgentEndToEnd(agent: AgentCase): void {
@@ -47,7 +55,7 @@ export function describeAgentEndToEnd(agent: AgentCase): void {
 
     beforeEach(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'rms-agent-e2e-'));
-      server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', watchIntervalMs: 100 });
+      server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', watchIntervalMs: 100, heartbeatIntervalMs: HEARTBEAT_MS });
       sandbox = new LocalSandbox({ env: { ROCK_MODEL_SERVICE_DATA_DIR: dataDir } });
     });
 
@@ -58,7 +66,7 @@ export function describeAgentEndToEnd(agent: AgentCase): void {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it(`takes a ${agent.shellTool} call and a final text from a Chat Completions runtime, writes the file, exits 0, and the session ends`, async () => {
+    it(`takes a call to ${agent.shellTool} and a final text from a Chat Completions runtime, writes the file, exits 0, and the session ends`, async () => {
       const words = `written by the runtime through ${agent.name}`;
       const run = agent.launch(binPath, server.url, `Put the words "${words}" into ${FILE}.`, sandbox.resolvePath('.agent-home'));
       const session = await runAgentSession({
@@ -95,5 +103,28 @@ export function describeAgentEndToEnd(agent: AgentCase): void {
         'request 2 does not carry the runtime\'s tool call back as an assistant message',
       );
     });
+
+    if (agent.launchWithIdleTimeout) {
+      const launchWithIdleTimeout = agent.launchWithIdleTimeout;
+      it(`stays connected while the runtime thinks for longer than ${agent.name}'s stream idle timeout (the service's heartbeats count for it)`, async () => {
+        const run = launchWithIdleTimeout(binPath, server.url, 'Say hello.', sandbox.resolvePath('.agent-home'), IDLE_MS);
+        const session = await runAgentSession({
+          agentName: agent.name,
+          server,
+          sandbox,
+          argv: run.argv,
+          env: run.env,
+          reply: async () => {
+            await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 2.5));
+            return textReply(FINAL);
+          },
+        });
+        assert.equal(session.end, 'SESSION_END');
+        assert.notEqual(session.turns.length, 0, `no request of ${agent.name} reached the log (is POST ${agent.endpoint} served?); ${describeAgent(session.agent)}`);
+        assert.equal(session.turns.length, 1, `the agent gave up waiting and sent its call again; ${describeAgent(session.agent)}`);
+        assert.equal(session.agent.exitCode, 0, describeAgent(session.agent));
+        assert.ok(session.agent.stdout.includes(FINAL), describeAgent(session.agent));
+      });
+    }
   });
 }

@@ -35,8 +35,8 @@ export interface AgentSessionOptions {
   /** The agent's argv (binary first); it runs with `exec`, so its pid is the one `watch-agent` follows. */
   argv: string[];
   env: Record<string, string>;
-  /** The runtime's Chat Completions answer (a JSON text) to request `turn` (1-based). */
-  reply(request: ChatRequest, turn: number): string;
+  /** The runtime's Chat Completions answer (a JSON text) to request `turn` (1-based); it may take its time. */
+  reply(request: ChatRequest, turn: number): string | Promise<string>;
   /** The session fails when the agent sends more requests than this. Default 6. */
   maxTurns?: number;
   /** Bound on each wait for the next request. Default 90 s. */
@@ -87,7 +87,7 @@ export async function runAgentSession(options: AgentSessionOptions): Promise<Age
       if (turns.length === maxTurns) throw new Error(`${agentName} sent more than ${maxTurns} requests; the last: ${text.slice(0, 500)}`);
       const turn: SessionTurn = { text, request: JSON.parse(text) as ChatRequest, meta: requestMeta(server.config.logFile, index + 1) };
       turns.push(turn);
-      response = options.reply(turn.request, turns.length);
+      response = await options.reply(turn.request, turns.length);
     }
   } finally {
     client.close();
