@@ -180,7 +180,7 @@ describe('captured agent requests replayed to the service (no agent install)', f
     assert.ok(start >= 0, `no message_start: ${JSON.stringify(items).slice(0, 500)}`);
     const before = items.slice(0, start);
     assert.ok(before.length >= 3, `only ${before.length} heartbeat(s) in ${THINKING_MS} ms at one per ${HEARTBEAT_MS} ms`);
-    // Held back until the answer is there: a call Claude Code drops (its 600 s cap) after message_start
+    // Held back until the answer is there: a call Claude Code drops (its stream watchdog, ~600 s) after message_start
     // comes back non-streamed, with other bytes, as a new turn; before it, the same bytes re-attach.
     assert.ok(before.every((item) => item.kind === 'comment' || item.event === 'ping'), `before message_start only pings or comments: ${JSON.stringify(before)}`);
     claudeCodeTakes(eventsOf(items));
