@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { LocalSandbox } from '../../../src/sandbox/local-sandbox.js';
 import { startServer, type RunningServer } from '../../../src/server/index.js';
 import { installAgent, type AgentPackage } from '../../support/agent-install.js';
-import { contentText, describeAgent, runAgentSession, textReply, toolCallReply } from './agent-session.js';
+import { contentText, describeAgent, runAgentSession, textReply, toolCallReply, type AgentSessionOptions } from './agent-session.js';
 
 export interface AgentCase {
   /** "Claude Code", "Codex". */
@@ -66,32 +66,29 @@ export function describeAgentEndToEnd(agent: AgentCase): void {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
+    /** Runs one session of the agent launched as `run`, the runtime answering with `reply`. */
+    const session = (run: { argv: string[]; env: Record<string, string> }, reply: AgentSessionOptions['reply']) =>
+      runAgentSession({ agentName: agent.name, server, sandbox, argv: run.argv, env: run.env, reply });
+
     it(`takes a call to ${agent.shellTool} and a final text from a Chat Completions runtime, writes the file, exits 0, and the session ends`, async () => {
       const words = `written by the runtime through ${agent.name}`;
       const run = agent.launch(binPath, server.url, `Put the words "${words}" into ${FILE}.`, sandbox.resolvePath('.agent-home'));
-      const session = await runAgentSession({
-        agentName: agent.name,
-        server,
-        sandbox,
-        argv: run.argv,
-        env: run.env,
-        reply: (request, turn) => {
-          const toolNames = (request.tools ?? []).map((tool) => tool.function?.name);
-          assert.ok(toolNames.includes(agent.shellTool), `request ${turn} offers no ${agent.shellTool} function tool; its tools: ${toolNames.join(', ')}`);
-          if (turn === 1) return toolCallReply(agent.callId, agent.shellTool, agent.shellArguments(`echo '${words}' > ${FILE} && cat ${FILE}`));
-          return textReply(FINAL);
-        },
+      const result = await session(run, (request, turn) => {
+        const toolNames = (request.tools ?? []).map((tool) => tool.function?.name);
+        assert.ok(toolNames.includes(agent.shellTool), `request ${turn} offers no ${agent.shellTool} function tool; its tools: ${toolNames.join(', ')}`);
+        if (turn === 1) return toolCallReply(agent.callId, agent.shellTool, agent.shellArguments(`echo '${words}' > ${FILE} && cat ${FILE}`));
+        return textReply(FINAL);
       });
 
-      assert.equal(session.end, 'SESSION_END', 'the last anti-call should report the end of the session');
-      assert.notEqual(session.turns.length, 0, `no request of ${agent.name} reached the log (is POST ${agent.endpoint} served?); ${describeAgent(session.agent)}`);
-      assert.equal(session.turns.length, 2, `expected 2 requests (the prompt, then the tool result); got ${session.turns.length}: ${session.turns.map((t) => t.text.slice(0, 200)).join(' | ')}; ${describeAgent(session.agent)}`);
-      assert.equal(session.agent.exitCode, 0, describeAgent(session.agent));
-      assert.ok(session.agent.stdout.includes(FINAL), describeAgent(session.agent));
+      assert.equal(result.end, 'SESSION_END', 'the last anti-call should report the end of the session');
+      assert.notEqual(result.turns.length, 0, `no request of ${agent.name} reached the log (is POST ${agent.endpoint} served?); ${describeAgent(result.agent)}`);
+      assert.equal(result.turns.length, 2, `expected 2 requests (the prompt, then the tool result); got ${result.turns.length}: ${result.turns.map((t) => t.text.slice(0, 200)).join(' | ')}; ${describeAgent(result.agent)}`);
+      assert.equal(result.agent.exitCode, 0, describeAgent(result.agent));
+      assert.ok(result.agent.stdout.includes(FINAL), describeAgent(result.agent));
       assert.equal(readFileSync(sandbox.resolvePath(FILE), 'utf8'), `${words}\n`);
 
-      const [first, second] = session.turns as [(typeof session.turns)[0], (typeof session.turns)[0]];
-      for (const turn of session.turns) assert.equal(turn.meta.endpoint, agent.endpoint, `request line meta: ${JSON.stringify(turn.meta)}`);
+      const [first, second] = result.turns as [(typeof result.turns)[0], (typeof result.turns)[0]];
+      for (const turn of result.turns) assert.equal(turn.meta.endpoint, agent.endpoint, `request line meta: ${JSON.stringify(turn.meta)}`);
       assert.ok(Array.isArray(first.request.messages), 'request 1 is not a Chat Completions request (no messages array)');
       assert.ok(first.request.messages.some((m) => m.role === 'user' && contentText(m.content).includes(words)), 'request 1 does not carry the prompt as a user message');
       const toolMessage = second.request.messages.find((m) => m.role === 'tool');
@@ -108,22 +105,15 @@ export function describeAgentEndToEnd(agent: AgentCase): void {
       const launchWithIdleTimeout = agent.launchWithIdleTimeout;
       it(`stays connected while the runtime thinks for longer than ${agent.name}'s stream idle timeout (the service's heartbeats count for it)`, async () => {
         const run = launchWithIdleTimeout(binPath, server.url, 'Say hello.', sandbox.resolvePath('.agent-home'), IDLE_MS);
-        const session = await runAgentSession({
-          agentName: agent.name,
-          server,
-          sandbox,
-          argv: run.argv,
-          env: run.env,
-          reply: async () => {
-            await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 2.5));
-            return textReply(FINAL);
-          },
+        const result = await session(run, async () => {
+          await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 2.5));
+          return textReply(FINAL);
         });
-        assert.equal(session.end, 'SESSION_END');
-        assert.notEqual(session.turns.length, 0, `no request of ${agent.name} reached the log (is POST ${agent.endpoint} served?); ${describeAgent(session.agent)}`);
-        assert.equal(session.turns.length, 1, `the agent gave up waiting and sent its call again; ${describeAgent(session.agent)}`);
-        assert.equal(session.agent.exitCode, 0, describeAgent(session.agent));
-        assert.ok(session.agent.stdout.includes(FINAL), describeAgent(session.agent));
+        assert.equal(result.end, 'SESSION_END');
+        assert.notEqual(result.turns.length, 0, `no request of ${agent.name} reached the log (is POST ${agent.endpoint} served?); ${describeAgent(result.agent)}`);
+        assert.equal(result.turns.length, 1, `the agent gave up waiting and sent its call again; ${describeAgent(result.agent)}`);
+        assert.equal(result.agent.exitCode, 0, describeAgent(result.agent));
+        assert.ok(result.agent.stdout.includes(FINAL), describeAgent(result.agent));
       });
     }
   });
