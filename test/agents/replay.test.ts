@@ -35,9 +35,26 @@ function fixture(name: string): Fixture {
 }
 
 /** Sends a captured request as the agent did: same path, query, headers and body. */
-function replay(server: RunningServer, captured: Fixture, body: Record<string, any> = captured.body): Promise<Response> {
+function replay(server: RunningServer, captured: Fixture, body: Record<string, any> = captured.body, signal = AbortSignal.timeout(WAIT_MS * 2)): Promise<Response> {
   const headers = Object.fromEntries(Object.entries(captured.headers).filter(([name]) => !OWN_HEADERS.has(name)));
-  return fetch(`${server.url}${captured.path}${captured.query ? `?${captured.query}` : ''}`, { method: captured.method, headers, body: JSON.stringify(body), signal: AbortSignal.timeout(WAIT_MS * 2) });
+  return fetch(`${server.url}${captured.path}${captured.query ? `?${captured.query}` : ''}`, { method: captured.method, headers, body: JSON.stringify(body), signal });
+}
+
+/** The number of request lines in the log. */
+function requestLines(server: RunningServer): number {
+  return readFileSync(server.config.logFile, 'utf8').split('\n').filter((line) => line.startsWith('LLM_REQUEST_START')).length;
+}
+
+/** Resolves once /metrics shows `count` orphaned turns (at most WAIT_MS). */
+async function orphanedTurns(server: RunningServer, count: number): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('rock_model_service_orphaned_turns'));
+    if (line !== undefined && Number(line.slice(line.lastIndexOf(' ') + 1)) === count) return;
+    if (Date.now() > deadline) throw new Error(`the service did not report ${count} orphaned turn(s) within ${WAIT_MS} ms: ${line}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function streamedEvents(response: Response) {
@@ -194,6 +211,35 @@ describe('captured agent requests replayed to the service (no agent install)', f
     const heartbeats = events.slice(1, firstItem < 0 ? undefined : firstItem);
     assert.ok(heartbeats.length >= 3, `only ${heartbeats.length} event(s) between response.created and the answer in ${THINKING_MS} ms at one heartbeat per ${HEARTBEAT_MS} ms: Codex would count only events toward its idle timeout`);
     codexTakes(eventsOf(items));
+  });
+
+  /** The agent's call dropped while the runtime thinks, then sent again as `retryBody`: one turn, answered on the retry. */
+  async function dropThenRetry(captured: Fixture, retryBody: Record<string, any>): Promise<SseItem[]> {
+    const dropped = new AbortController();
+    const call1 = replay(server, captured, captured.body, dropped.signal);
+    await nextRequest(1, call1);
+    dropped.abort();
+    await call1.then((response) => response.body?.cancel()).catch(() => {});
+    await orphanedTurns(server, 1);
+    const call2 = replay(server, captured, retryBody);
+    await runtime.pushResponse(1, textReply('done'));
+    const response = await call2;
+    assert.equal(response.status, 200, await response.clone().text());
+    const items = parseSse(await readSseBody(response, WAIT_MS));
+    assert.equal(requestLines(server), 1, 'the retry became a second request line instead of re-attaching to its turn');
+    return items;
+  }
+
+  it('Claude Code: its streamed retry after a dropped call (the same bytes, as measured) re-attaches to the turn', async () => {
+    const captured = fixture('claude-code-first.json');
+    claudeCodeTakes(eventsOf(await dropThenRetry(captured, captured.body)));
+  });
+
+  it('Codex: its retry after a dropped call (the same JSON, client_metadata in another order, as measured) re-attaches to the turn', async () => {
+    const captured = fixture('codex-first.json');
+    const reordered = Object.fromEntries(Object.entries(captured.body.client_metadata).reverse());
+    assert.notEqual(JSON.stringify(reordered), JSON.stringify(captured.body.client_metadata));
+    codexTakes(eventsOf(await dropThenRetry(captured, { ...captured.body, client_metadata: reordered })));
   });
 
   it('Codex: a request carrying its reasoning item (encrypted_content) back is accepted and translated', async () => {
