@@ -12,30 +12,49 @@
  * path, mapping made one 200-byte line cost 7.5 us natively, which is where a threshold
  * would have gone.)
  */
+import { isDeepStrictEqual } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MAX_RECORDS } from './arguments.js';
-import { recordAt, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
+import { RECORD_LAYOUT, RecordKind, recordAt, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
+
+/** The record layout as the addon exports it (native/record_layout.h). */
+export interface NativeLayout {
+  stride: number;
+  fields: Record<string, number>;
+  kinds: Record<string, number>;
+}
 
 /** What the addon exports (native/addon.cc). Change kAbiVersion there and NATIVE_ABI_VERSION here together. */
 export interface NativeBinding {
   readonly abiVersion: number;
-  scan(fd: number, offset: number, maxBytes: number | undefined, maxRecords: number): ScanResult;
+  /** Whether the addon's SIGBUS guard is installed (a log that shrinks under a mapping is survived). */
+  readonly faultGuard: boolean;
+  readonly layout: NativeLayout;
+  scan(fd: number, offset: number, maxBytes: number | undefined, maxRecords: number, searchFrom?: number): ScanResult;
   findLast(fd: number, kindMask: number, before: number): Float64Array | null;
-  countLines(fd: number): number;
 }
 
 /** The addon ABI this wrapper speaks; a binary that reports another one is not used. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
+
+/** The layout the TypeScript side reads records with, in the shape the addon exports it. */
+export const EXPECTED_LAYOUT: NativeLayout = { stride: RECORD_LAYOUT.stride, fields: { ...RECORD_LAYOUT.fields }, kinds: { ...RecordKind } };
 
 /** Returns why `value` cannot be used as the addon, or null when it can. */
 export function bindingProblem(value: unknown): string | null {
   const b = value as Partial<NativeBinding> | null;
   if (b === null || typeof b !== 'object') return 'the module exports no object';
-  if (typeof b.scan !== 'function' || typeof b.findLast !== 'function' || typeof b.countLines !== 'function') {
-    return 'the module is not the rock-model-service scanner (scan/findLast/countLines missing)';
+  if (typeof b.scan !== 'function' || typeof b.findLast !== 'function') {
+    return 'the module is not the rock-model-service scanner (scan/findLast missing)';
   }
   if (b.abiVersion !== NATIVE_ABI_VERSION) {
     return `the binary speaks scanner ABI ${String(b.abiVersion)}, this package needs ${NATIVE_ABI_VERSION}; rebuild it (npm run build) or reinstall the platform package`;
+  }
+  if (!isDeepStrictEqual(b.layout, EXPECTED_LAYOUT)) {
+    return `the binary's record layout ${JSON.stringify(b.layout)} differs from this package's ${JSON.stringify(EXPECTED_LAYOUT)}; rebuild it (npm run build) or reinstall the platform package`;
+  }
+  if (b.faultGuard !== true) {
+    return 'the binary could not install its SIGBUS handler, so a log that shrinks while it is scanned would kill the process';
   }
   return null;
 }
@@ -49,12 +68,12 @@ function rethrow(err: unknown): never {
 }
 
 /** Returns a ScanEngine backed by `binding` (already checked with bindingProblem). */
-export function createNativeEngine(binding: NativeBinding): ScanEngine & { countLines(fd: number): number } {
+export function createNativeEngine(binding: NativeBinding): ScanEngine {
   return {
     kind: 'native',
     scan(fd: number, offset: number, options?: ScanOptions): ScanResult {
       try {
-        return binding.scan(fd, offset, options?.maxBytes, options?.maxRecords ?? DEFAULT_MAX_RECORDS);
+        return binding.scan(fd, offset, options?.maxBytes, options?.maxRecords ?? DEFAULT_MAX_RECORDS, options?.searchFrom);
       } catch (err) {
         rethrow(err);
       }
@@ -67,13 +86,6 @@ export function createNativeEngine(binding: NativeBinding): ScanEngine & { count
         rethrow(err);
       }
       return r === null ? null : recordAt({ records: r }, 0);
-    },
-    countLines(fd: number): number {
-      try {
-        return binding.countLines(fd);
-      } catch (err) {
-        rethrow(err);
-      }
     },
   };
 }
