@@ -39,8 +39,10 @@ export interface LogScanner {
 
 const EMPTY = new Float64Array(0);
 
+/** A path that names nothing: no such file, or a directory on the way is a file now. */
 function isMissing(err: unknown): boolean {
-  return (err as { code?: unknown })?.code === 'ENOENT';
+  const code = (err as { code?: unknown })?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 function fileTypeOf(st: Stats): string {
