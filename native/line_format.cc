@@ -44,6 +44,13 @@ inline bool is_session_end(const char* p, std::size_t len) {
 
 }  // namespace
 
+std::uint32_t possible_kinds(const char* line, std::size_t len) {
+  if (starts_with(line, len, kRequestStartMarker)) return (1u << kRequest) | (1u << kMalformed);
+  if (starts_with(line, len, kResponseStartMarker)) return (1u << kResponse) | (1u << kMalformed);
+  if (starts_with(line, len, kSessionEndMarker)) return (1u << kSessionEnd) | (1u << kUnknown);
+  return 1u << kUnknown;
+}
+
 const char* last_byte(const char* begin, const char* end, char c) {
   if (end <= begin) return nullptr;
 #if defined(__linux__)

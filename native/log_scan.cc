@@ -35,10 +35,21 @@ struct FreeDeleter {
 };
 using MallocBuffer = std::unique_ptr<char, FreeDeleter>;
 
-MallocBuffer allocate(std::size_t bytes) {
-  MallocBuffer buffer(static_cast<char*>(std::malloc(bytes == 0 ? 1 : bytes)));
-  if (!buffer) throw std::bad_alloc();
-  return buffer;
+// The buffer that file bytes are read into, one per thread and kept between calls: a scan of
+// a short tail then costs no malloc, and no fresh pages to fault in (glibc serves blocks over
+// 128 KiB with mmap). Callers use it one at a time; it grows to the largest read (1 MiB).
+// Growing keeps its first bytes (realloc), for a window that extends backwards.
+char* read_buffer(std::size_t bytes) {
+  thread_local MallocBuffer buffer;
+  thread_local std::size_t capacity = 0;
+  if (bytes > capacity) {
+    auto* grown = static_cast<char*>(std::realloc(buffer.get(), bytes));
+    if (grown == nullptr) throw std::bad_alloc();
+    static_cast<void>(buffer.release());
+    buffer.reset(grown);
+    capacity = bytes;
+  }
+  return buffer.get();
 }
 
 // Reads up to `length` bytes at `offset`; returns how many arrived (fewer at the file's end).
@@ -95,14 +106,12 @@ class MappedRange : public FileBytes {
 // that shrank meanwhile gives a shorter range.
 class CopiedRange : public FileBytes {
  public:
-  CopiedRange(int fd, std::uint64_t from, std::uint64_t to) : buffer_(allocate(static_cast<std::size_t>(to - from))) {
+  CopiedRange(int fd, std::uint64_t from, std::uint64_t to) {
+    char* buffer = read_buffer(static_cast<std::size_t>(to - from));
     first_offset_ = from;
-    base_ = buffer_.get();
-    length_ = read_at(fd, buffer_.get(), static_cast<std::size_t>(to - from), from);
+    base_ = buffer;
+    length_ = read_at(fd, buffer, static_cast<std::size_t>(to - from), from);
   }
-
- private:
-  MallocBuffer buffer_;
 };
 
 // Tails up to this size are copied with pread instead of mapped. Measured here (Node 20.20,
@@ -113,8 +122,8 @@ class CopiedRange : public FileBytes {
 constexpr std::uint64_t kPreadWindow = 256 * 1024;
 
 // findLast reads backwards with pread: a first window this large (the latest lines usually sit
-// in the last few KiB), then each refill twice the last, up to kMaxBackwardWindow. Lines longer
-// than that are classified through a mapping of just that line.
+// in the last few KiB), then each refill twice the last, up to kMaxBackwardWindow. A line
+// longer than that is classified through a mapping of just that line.
 constexpr std::size_t kFirstBackwardWindow = 16 * 1024;
 constexpr std::size_t kMaxBackwardWindow = 1024 * 1024;
 
@@ -131,11 +140,11 @@ std::uint64_t next_offset(const RecordBuffer& out, std::uint64_t offset) {
 // data ended when the file shrank meanwhile. Returns false when there is none.
 bool newline_after(int fd, std::uint64_t from, std::uint64_t to, std::uint64_t* end) {
   const std::size_t window = static_cast<std::size_t>(to - from < kPreadWindow ? to - from : kPreadWindow);
-  MallocBuffer buffer = allocate(window);
+  char* buffer = read_buffer(window);
   for (std::uint64_t at = from; at < to;) {
     const std::size_t want = static_cast<std::size_t>(to - at < window ? to - at : window);
-    const std::size_t got = read_at(fd, buffer.get(), want, at);
-    if (std::memchr(buffer.get(), '\n', got) != nullptr) return true;
+    const std::size_t got = read_at(fd, buffer, want, at);
+    if (std::memchr(buffer, '\n', got) != nullptr) return true;
     at += got;
     if (got < want) {
       *end = at;
@@ -210,37 +219,51 @@ std::uint64_t hole_start(int fd, std::uint64_t to) {
   }
 }
 
-// The file read backwards in windows [base, base + length), with pread: it cannot fault.
+// The file read backwards in windows [base, base + length), with pread: it cannot fault. The
+// window sits at the end of the thread's read buffer, so that growing it backwards reads only
+// the bytes before it, in place: a walk over a long line reads each of its bytes once.
 class BackwardWindow {
  public:
-  explicit BackwardWindow(int fd) : fd_(fd) {}
+  explicit BackwardWindow(int fd) : fd_(fd), buffer_(read_buffer(kMaxBackwardWindow)) {}
   std::uint64_t base() const { return base_; }
   std::uint64_t end() const { return base_ + length_; }
-  bool full() const { return length_ >= kMaxBackwardWindow; }
   // Whether byte `offset` is in the window.
   bool holds(std::uint64_t offset) const { return offset >= base_ && offset < end(); }
-  const char* at(std::uint64_t offset) const { return buffer_.get() + (offset - base_); }
-  std::uint64_t offset_of(const char* p) const { return base_ + static_cast<std::uint64_t>(p - buffer_.get()); }
+  const char* at(std::uint64_t offset) const { return data_ + (offset - base_); }
+  std::uint64_t offset_of(const char* p) const { return base_ + static_cast<std::uint64_t>(p - data_); }
 
-  // Fills the window with the bytes just before `to`, each call twice as many as the last.
-  // Returns false when the file turned out shorter (it shrank).
+  // Makes the window hold bytes just before `to`, each call twice as many as the last (grown
+  // in place when it already holds some of them). Returns false when the file turned out
+  // shorter (it shrank).
   bool fill_before(std::uint64_t to) {
-    const std::uint64_t from = to > span_ ? to - span_ : 0;
-    const std::size_t want = static_cast<std::size_t>(to - from);
-    if (want > capacity_) {
-      buffer_ = allocate(want);
-      capacity_ = want;
+    const bool extends = length_ > 0 && base_ < to && to <= end();
+    if (extends) {
+      while (span_ <= to - base_ && span_ < kMaxBackwardWindow) span_ *= 2;
     }
-    base_ = from;
-    length_ = read_at(fd_, buffer_.get(), want, from);
+    const std::uint64_t from = to > span_ ? to - span_ : 0;
     if (span_ < kMaxBackwardWindow) span_ *= 2;
+    const std::size_t room = static_cast<std::size_t>(data_ - buffer_);
+    if (extends && from < base_ && base_ - from <= room) {
+      const std::size_t front = static_cast<std::size_t>(base_ - from);
+      char* start = buffer_ + (room - front);
+      const std::size_t got = read_at(fd_, start, front, from);
+      data_ = start;
+      base_ = from;
+      length_ += front;
+      return got == front;
+    }
+    const std::size_t want = static_cast<std::size_t>(to - from);
+    char* start = buffer_ + (kMaxBackwardWindow - want);
+    length_ = read_at(fd_, start, want, from);
+    data_ = start;
+    base_ = from;
     return length_ == want;
   }
 
  private:
   int fd_;
-  MallocBuffer buffer_;
-  std::size_t capacity_ = 0;
+  char* buffer_;
+  const char* data_ = nullptr;
   std::uint64_t base_ = 0;
   std::size_t length_ = 0;
   std::size_t span_ = kFirstBackwardWindow;
@@ -298,6 +321,15 @@ bool kind_in(const double* record, std::uint32_t kind_mask) {
 }  // namespace
 
 RecordBuffer::~RecordBuffer() { std::free(data_); }
+
+void RecordBuffer::clear() {
+  count_ = 0;
+  if (capacity_ > kKeptRecords) {
+    std::free(data_);
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+}
 
 bool RecordBuffer::append(const double* record) {
   const std::size_t n = count_;
@@ -366,24 +398,25 @@ bool find_last_line(int fd, std::uint32_t kind_mask, std::uint64_t before, doubl
       const char* prev = last_byte(w.at(w.base()), w.at(n), '\n');
       if (prev != nullptr || w.base() == 0) {
         const std::uint64_t start = prev != nullptr ? w.offset_of(prev) + 1 : 0;
-        classify_line(w.at(start), static_cast<std::size_t>(n - start), start, scratch, out);
-        if (kind_in(out, kind_mask)) return true;
+        const std::size_t length = static_cast<std::size_t>(n - start);
+        // The head alone rules most lines out (a request when a response is asked for).
+        if ((possible_kinds(w.at(start), length) & kind_mask) != 0) {
+          classify_line(w.at(start), length, start, scratch, out);
+          if (kind_in(out, kind_mask)) return true;
+        }
         nl = prev != nullptr ? static_cast<std::int64_t>(start) - 1 : kNone;
         continue;
       }
-      // The line starts before the window: a larger window ending with it may hold it.
-      if (w.end() != n + 1 || !w.full()) {
+      // The line starts before the window: a window grown backwards may hold it.
+      if (n + 1 - w.base() < kMaxBackwardWindow) {
         if (!w.fill_before(n + 1)) nl = kShrank;
         continue;
       }
-      // Longer than the largest window: find where it starts, then classify it in place.
+      // A long line: find where it starts, reading only the bytes before the window, then
+      // classify it in place; the mapping touches its head and the few bytes before its end
+      // where the end marker and the meta are, not the megabytes in between.
       const std::int64_t before_line = newline_before(fd, w, w.base());
-      if (before_line == kShrank) {
-        nl = kShrank;
-        break;
-      }
-      const std::uint64_t start = static_cast<std::uint64_t>(before_line + 1);
-      if (!classify_mapped(fd, start, n, scratch, out)) {
+      if (before_line == kShrank || !classify_mapped(fd, static_cast<std::uint64_t>(before_line + 1), n, scratch, out)) {
         nl = kShrank;
         break;
       }

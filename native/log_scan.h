@@ -16,7 +16,8 @@ struct SystemError {
 
 // Records of one scan, kRecordStride doubles each, in a malloc'd block that grows
 // geometrically. Fields are volatile because a guarded scan may be abandoned mid-line
-// (fault_guard.h): what they say must always be what memory holds.
+// (fault_guard.h): what they say must always be what memory holds. One buffer can serve scan
+// after scan (clear() keeps a block of up to kKeptRecords records).
 class RecordBuffer {
  public:
   RecordBuffer() = default;
@@ -25,6 +26,9 @@ class RecordBuffer {
   ~RecordBuffer();
   // Returns false when memory runs out.
   bool append(const double* record);
+  // Forgets the records; frees the block when it grew past kKeptRecords.
+  void clear();
+  static constexpr std::size_t kKeptRecords = 4096;
   const double* data() const { return data_; }
   std::size_t count() const { return count_; }
 

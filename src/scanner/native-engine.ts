@@ -15,7 +15,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MAX_RECORDS } from './arguments.js';
-import { RECORD_LAYOUT, RecordKind, recordAt, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
+import { RECORD_LAYOUT, RECORD_STRIDE, RecordKind, recordAt, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
 
 /** The record layout as the addon exports it (native/record_layout.h). */
 export interface NativeLayout {
@@ -30,12 +30,16 @@ export interface NativeBinding {
   /** Whether the addon's SIGBUS guard is installed (a log that shrinks under a mapping is survived). */
   readonly faultGuard: boolean;
   readonly layout: NativeLayout;
-  scan(fd: number, offset: number, maxBytes: number | undefined, maxRecords: number, searchFrom?: number): ScanResult;
+  /** Records, then nextOffset, size and searchedTo (SCAN_TRAILER numbers). */
+  scan(fd: number, offset: number, maxBytes: number | undefined, maxRecords: number, searchFrom?: number): Float64Array;
   findLast(fd: number, kindMask: number, before: number): Float64Array | null;
 }
 
 /** The addon ABI this wrapper speaks; a binary that reports another one is not used. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
+
+/** Numbers after the records of a native scan: nextOffset, size, searchedTo. */
+const SCAN_TRAILER = 3;
 
 /** The layout the TypeScript side reads records with, in the shape the addon exports it. */
 export const EXPECTED_LAYOUT: NativeLayout = { stride: RECORD_LAYOUT.stride, fields: { ...RECORD_LAYOUT.fields }, kinds: { ...RecordKind } };
@@ -72,11 +76,14 @@ export function createNativeEngine(binding: NativeBinding): ScanEngine {
   return {
     kind: 'native',
     scan(fd: number, offset: number, options?: ScanOptions): ScanResult {
+      let r: Float64Array;
       try {
-        return binding.scan(fd, offset, options?.maxBytes, options?.maxRecords ?? DEFAULT_MAX_RECORDS, options?.searchFrom);
+        r = binding.scan(fd, offset, options?.maxBytes, options?.maxRecords ?? DEFAULT_MAX_RECORDS, options?.searchFrom);
       } catch (err) {
         rethrow(err);
       }
+      const n = r.length - SCAN_TRAILER;
+      return { records: r, count: n / RECORD_STRIDE, nextOffset: r[n]!, size: r[n + 1]!, searchedTo: r[n + 2]! };
     },
     findLast(fd: number, kindMask: number, before?: number): LogRecord | null {
       let r: Float64Array | null;

@@ -322,7 +322,7 @@ describe('native engine', function () {
     it('the loader refuses a binary whose layout or fault guard is not what this package reads', () => {
       assert.equal(bindingProblem(binding), null);
       assert.match(bindingProblem({ scan() {} })!, /is not the rock-model-service scanner/);
-      assert.match(bindingProblem({ ...binding, abiVersion: 1 })!, /speaks scanner ABI 1, this package needs 2/);
+      assert.match(bindingProblem({ ...binding, abiVersion: 1 })!, /speaks scanner ABI 1, this package needs 3/);
       const moved = { ...EXPECTED_LAYOUT, fields: { ...EXPECTED_LAYOUT.fields, index: 5, lineEnd: 1 } };
       assert.match(bindingProblem({ ...binding, layout: moved })!, /record layout .* differs/);
       assert.match(bindingProblem({ ...binding, layout: { ...EXPECTED_LAYOUT, stride: 7 } })!, /record layout/);
