@@ -1,16 +1,15 @@
 /**
  * The native engine: the C++ addon (native/) behind the ScanEngine contract. The addon does
  * the byte work (mmap or pread, memchr, marker and meta checks) and returns one flat
- * Float64Array per batch; this wrapper only fills in defaults and gives errors their classes.
+ * Float64Array per batch; this wrapper only fills in defaults, builds the result object and
+ * gives errors their classes.
  *
- * No size threshold hands small scans to the TypeScript engine, because none pays off: the
- * addon itself copies tails up to 256 KiB with pread instead of mapping them (native/log_scan.cc),
- * and then native is faster at every size. Measured per scan call here (Node 20.20, 2 vCPU,
- * warm cache, tail after a 1 MiB prefix): nothing new 0.9 us native / 1.8 us TS; one
- * 200-byte line 2.1 / 4.1-7.2 us; 20 such lines 11 / 16-21 us; 315 lines (64 KiB) 45-59 /
- * 204-215 us; one 64 KiB line 3.6 / 6.0 us; one 1 MiB line 47 / 74 us. (Before the pread
- * path, mapping made one 200-byte line cost 7.5 us natively, which is where a threshold
- * would have gone.)
+ * No size threshold hands small scans to the TypeScript engine, because none pays off since
+ * the addon stopped allocating per call and naming result properties from C++. Measured per
+ * scan call here (Node 20.20, 2 vCPU, best of 12 rounds, tail after a 100 KB prefix), native /
+ * TypeScript in us: nothing new 0.68 / 1.15; one 160 B line 1.07 / 2.29; one 2 KB line 1.06 /
+ * 2.21; 20 lines of 2 KB 4.2 / 9.9; 100 such lines 17 / 37; one 1 MB line 39 / 50; one 200 KB
+ * line 9.6 / 9.6 (both copy it and memchr it).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
