@@ -114,12 +114,12 @@ class CopiedRange : public FileBytes {
   }
 };
 
-// Tails up to this size are copied with pread instead of mapped. Measured here (Node 20.20,
-// 2 vCPU, warm page cache, one line of the given size after a 1 MiB prefix, per scan call):
-//   pread: 128K 5.5 us, 256K 9.5-10 us, 512K 22-45 us, 1M 81-129 us
-//   mmap:  128K 27-57 us, 256K 10.6-18 us, 512K 15-21 us, 1M 35-39 us
-// and for a 200-byte tail, pread 2.1 us against mmap 7.5 us. The two meet at 256 KiB.
-constexpr std::uint64_t kPreadWindow = 256 * 1024;
+// Tails up to this size are copied with pread (into the thread's reused buffer) instead of
+// mapped: mapping and unmapping (a TLB shootdown across Node's threads) cost more than the
+// copy below it. Measured here (Node 20.20, 2 vCPU, one line after a 100 KB prefix, best of 10
+// rounds, us per scan): pread 300 KB 15.2, 500 KB 23.5, 700 KB 34.4, 1 MB 60.3; mmap 300 KB
+// 17.7, 500 KB 21.5, 700 KB 29.8, 1 MB 34.9. They meet at about 400 KB.
+constexpr std::uint64_t kPreadWindow = 384 * 1024;
 
 // findLast reads backwards with pread: a first window this large (the latest lines usually sit
 // in the last few KiB), then each refill twice the last, up to kMaxBackwardWindow. A line
