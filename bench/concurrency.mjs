@@ -6,13 +6,17 @@
 // protocol writer: it answers every request the moment its line appears, in arrival order,
 // whichever agent sent it. Each reply names its request, and each agent checks that it got
 // its own. Reports turns per second, latency per request (p50/p99 without each agent's first
-// turn, which also connects: its worst case is shown apart), and the service's RSS (idle,
-// peak and after the run, from /proc). One row per scanner, each in a fresh service.
-// Needs `npx tsc -p tsconfig.json`. Usage: node bench/concurrency.mjs [agents] [turns per agent]   (default 256 20)
+// turn, which also connects: its worst case is shown apart), the service's CPU time per turn
+// (utime + stime from /proc: the part a scanner can change), and its RSS (idle, peak and
+// after the run). The runtime's follower uses the same scanner as the service.
+// An untimed warm-up round comes first, then rounds alternate the order of the scanners and
+// each row is the median of its rounds: the first run in a process pays the bench's own
+// warm-up (JIT, 256 sockets), which had made whichever scanner ran first look 20-40% slower.
+// Needs `npx tsc -p tsconfig.json`. Usage: node bench/concurrency.mjs [agents] [turns per agent] [rounds]   (default 256 20 3)
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { post, startServiceChild } from './turns.mjs';
@@ -22,11 +26,20 @@ const dist = join(root, 'dist');
 const { LogFollower } = await import(join(dist, 'follower', 'index.js'));
 const { appendLine, closeAppendFd, openAppendFd } = await import(join(dist, 'log-file', 'index.js'));
 const { compactJson, encodeResponseLine } = await import(join(dist, 'protocol', 'index.js'));
-const { recordAt, RecordKind } = await import(join(dist, 'scanner', 'index.js'));
+const { openScanner, recordAt, RecordKind } = await import(join(dist, 'scanner', 'index.js'));
 const { loadNativeEngine } = await import(join(dist, 'scanner', 'load.js'));
+const { tsEngine } = await import(join(dist, 'scanner', 'ts-engine.js'));
 
 const agents = Number(process.argv[2] ?? 256);
 const turnsPerAgent = Number(process.argv[3] ?? 20);
+const rounds = Number(process.argv[4] ?? 3);
+const engines = { native: loadNativeEngine().engine, ts: tsEngine };
+
+/** Returns the CPU time (user + system) `pid` has used, in ms. */
+function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+}
 
 /** Returns VmRSS and VmHWM (peak) of `pid` in MB. */
 function memoryOf(pid) {
@@ -37,13 +50,13 @@ function memoryOf(pid) {
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
-async function run(scanner) {
+async function run(scanner, turns = turnsPerAgent) {
   const dir = mkdtempSync(join(tmpdir(), 'rms-bench-conc-'));
   const { url, child } = await startServiceChild(dir, { ROCK_MS_SCANNER: scanner });
   const idle = memoryOf(child.pid);
   const logFile = join(dir, 'LLMService.log');
   const fd = openAppendFd(logFile);
-  const follower = new LogFollower(logFile);
+  const follower = new LogFollower(logFile, { scanner: openScanner(logFile, { engine: engines[scanner] }) });
   let answered = 0;
   follower.onRecords((batch, scan) => {
     for (let i = 0; i < batch.count; i++) {
@@ -64,11 +77,12 @@ async function run(scanner) {
   const sampler = setInterval(() => {
     peak = Math.max(peak, memoryOf(child.pid).rss);
   }, 50);
+  const cpuBefore = cpuMsOf(child.pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: agents }, async (_, a) => {
       const messages = [{ role: 'system', content: 'x'.repeat(2048) }];
-      for (let k = 0; k < turnsPerAgent; k++) {
+      for (let k = 0; k < turns; k++) {
         const asked = `agent ${a} turn ${k}`;
         messages.push({ role: 'user', content: asked });
         const body = Buffer.from(JSON.stringify({ model: 'bench', messages }), 'utf8');
@@ -82,6 +96,7 @@ async function run(scanner) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpuMs = cpuMsOf(child.pid) - cpuBefore;
   clearInterval(sampler);
   const after = memoryOf(child.pid);
   follower.close();
@@ -97,6 +112,7 @@ async function run(scanner) {
     firstMax: Math.max(...firstTurns),
     answered,
     perSecond: (latencies.length + firstTurns.length) / seconds,
+    cpuPerTurn: cpuMs / (latencies.length + firstTurns.length),
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     idleRss: idle.rss,
@@ -105,15 +121,28 @@ async function run(scanner) {
   };
 }
 
-const scanners = loadNativeEngine().engine ? ['native', 'ts'] : ['ts'];
-const rows = [];
-for (const scanner of scanners) rows.push(await run(scanner));
-const f = (v, d = 1) => v.toFixed(d);
-console.log(`${agents} concurrent agents x ${turnsPerAgent} sequential turns against one service (its own process); runtime: LogFollower + protocol writer in the bench process`);
-console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}\n`);
-console.log('| scanner | requests | turns/s | p50 ms | p99 ms | first turn max ms | service RSS idle MB | peak MB | after MB |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
-  if (r.answered !== r.turns) throw new Error(`${r.scanner}: ${r.answered} answers for ${r.turns} requests`);
-  console.log(`| ${r.scanner} | ${r.turns} | ${f(r.perSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.firstMax, 0)} | ${f(r.idleRss)} | ${f(r.peakRss)} | ${f(r.afterRss)} |`);
+const scanners = engines.native ? ['native', 'ts'] : ['ts'];
+const runs = Object.fromEntries(scanners.map((name) => [name, []]));
+// An untimed short round first: the bench process's own warm-up must not land on a row.
+for (const scanner of scanners) await run(scanner, 2);
+for (let round = 0; round < rounds; round++) {
+  for (const scanner of round % 2 === 0 ? scanners : [...scanners].reverse()) {
+    const r = await run(scanner);
+    if (r.answered !== r.turns) throw new Error(`${r.scanner}: ${r.answered} answers for ${r.turns} requests`);
+    runs[scanner].push(r);
+  }
 }
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const f = (v, d = 1) => v.toFixed(d);
+console.log(`${agents} concurrent agents x ${turnsPerAgent} sequential turns against one service (its own process); runtime: LogFollower + protocol writer in the bench process, on the same scanner`);
+console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${rounds} rounds, order alternating\n`);
+console.log('| scanner | requests | turns/s | p50 ms | p99 ms | service CPU ms/turn | first turn max ms | service RSS idle MB | peak MB | after MB |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const scanner of scanners) {
+  const rs = runs[scanner];
+  const m = (key) => median(rs.map((r) => r[key]));
+  console.log(
+    `| ${scanner} | ${rs[0].turns} | ${f(m('perSecond'), 0)} | ${f(m('p50'), 2)} | ${f(m('p99'), 2)} | ${f(m('cpuPerTurn'), 3)} | ${f(m('firstMax'), 0)} | ${f(m('idleRss'))} | ${f(m('peakRss'))} | ${f(m('afterRss'))} |`,
+  );
+}
+console.log(`\nper round (turns/s): ${scanners.map((s) => `${s} ${runs[s].map((r) => f(r.perSecond, 0)).join(', ')}`).join('; ')}`);

@@ -9,12 +9,12 @@
 // about 700 KiB). One row per history and scanner, each in a fresh pair of processes.
 // Target (2 KiB history): p50 <= 2 ms, p99 <= 10 ms; the reference needs about 1000 ms a turn
 // (its client sleeps 1 s between polls).
-// Needs `npx tsc -p tsconfig.json`. Usage: node bench/turns.mjs [turns]   (default 300)
+// Needs `npx tsc -p tsconfig.json`. Usage: node bench/turns.mjs [turns] [rounds]   (default 300 3)
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -111,23 +111,34 @@ if (isMain && process.argv[2] === '--child') {
   console.log(JSON.stringify(await runOnce(Number(process.argv[3]), Number(process.argv[4]))));
 } else if (isMain) {
   const turns = Number(process.argv[2] ?? 300);
+  const rounds = Number(process.argv[3] ?? 3);
   const { loadNativeEngine } = await import(join(dist, 'scanner', 'load.js'));
   const scanners = loadNativeEngine().engine ? ['native', 'ts'] : ['ts'];
   const rows = [];
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   for (const [history, growth] of Object.entries(HISTORIES)) {
+    // Rounds alternate the scanners' order, and each figure is the median of its rounds, so
+    // that a burst of load from other work on a shared machine does not decide a row.
+    const runs = Object.fromEntries(scanners.map((scanner) => [scanner, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const scanner of round % 2 === 0 ? scanners : [...scanners].reverse()) {
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', String(turns), String(growth)], {
+          env: { ...process.env, ROCK_MS_SCANNER: scanner },
+          stdio: ['ignore', 'pipe', 'inherit'],
+          encoding: 'utf8',
+        });
+        if (r.status !== 0) throw new Error(`the ${history} ${scanner} run failed (exit ${r.status})`);
+        runs[scanner].push(JSON.parse(r.stdout.trim().split('\n').pop()));
+      }
+    }
     for (const scanner of scanners) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', String(turns), String(growth)], {
-        env: { ...process.env, ROCK_MS_SCANNER: scanner },
-        stdio: ['ignore', 'pipe', 'inherit'],
-        encoding: 'utf8',
-      });
-      if (r.status !== 0) throw new Error(`the ${history} ${scanner} run failed (exit ${r.status})`);
-      rows.push({ history, growth, scanner, ...JSON.parse(r.stdout.trim().split('\n').pop()) });
+      const m = (key) => median(runs[scanner].map((r) => r[key]));
+      rows.push({ history, growth, scanner, turns, p50: m('p50'), p90: m('p90'), p99: m('p99'), max: m('max'), lastRequestKiB: m('lastRequestKiB') });
     }
   }
   const ms = (v) => v.toFixed(2);
   console.log(`Sequential turns, agent over HTTP (service in its own process), runtime ModelClient in process (${WARMUP} warm-up turns not counted)`);
-  console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${rounds} rounds, order alternating\n`);
   console.log('| history | scanner | turns | p50 ms | p90 ms | p99 ms | max ms | last request KiB | target p50 <= 2, p99 <= 10 |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {

@@ -11,16 +11,16 @@
 #include <string>
 
 #include "fault_guard.h"
-#include "line_format.h"
 #include "log_scan.h"
+#include "record_layout.h"
 
 namespace {
 
 // Keep in step with NATIVE_ABI_VERSION in src/scanner/native-engine.ts.
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 3;
 constexpr double kMaxSafeInteger = 9007199254740991.0;
-// Bits 1..5: one per RecordKind (KindMask in src/scanner/types.ts).
-constexpr std::uint32_t kAllKinds = 0x3e;
+// Numbers after the records of a scan's result: nextOffset, size, searchedTo.
+constexpr std::size_t kScanTrailer = 3;
 
 struct InvalidArgument {
   std::string message;
@@ -96,7 +96,10 @@ std::uint64_t offset_arg(const Napi::CallbackInfo& info, std::size_t i, const ch
   return static_cast<std::uint64_t>(v);
 }
 
-// scan(fd, offset, maxBytes | undefined, maxRecords) -> { records, count, nextOffset, size }
+// scan(fd, offset, maxBytes | undefined, maxRecords, searchFrom | undefined)
+//   -> Float64Array: count * kRecordStride record numbers, then nextOffset, size, searchedTo.
+// One array and no object: naming five properties from C++ cost about as much as the scan of a
+// one-line tail (the wrapper in src/scanner/native-engine.ts builds the ScanResult).
 Napi::Value Scan(const Napi::CallbackInfo& info) {
   return guard_exceptions(info, [](const Napi::CallbackInfo& args) -> Napi::Value {
     Napi::Env env = args.Env();
@@ -114,20 +117,23 @@ Napi::Value Scan(const Napi::CallbackInfo& info) {
     if (!is_integer(max_records) || max_records < 1 || max_records > 2147483647.0) {
       throw InvalidArgument{"maxRecords must be an integer from 1 to 2^31-1, got " + text_of(args[3])};
     }
+    const std::uint64_t search_from = args[4].IsUndefined() ? 0 : offset_arg(args, 4, "searchFrom");
 
-    rms::RecordBuffer buffer;
-    const rms::ScanOutcome outcome = rms::scan_log(fd, offset, max_bytes, static_cast<std::uint64_t>(max_records), buffer);
-    const std::size_t count = buffer.count();
+    // One buffer per thread, scan after scan: most scans take a few records.
+    thread_local rms::RecordBuffer buffer;
+    buffer.clear();
+    const rms::ScanOutcome outcome =
+        rms::scan_log(fd, offset, search_from, max_bytes, static_cast<std::uint64_t>(max_records), buffer);
+    const std::size_t numbers = buffer.count() * rms::kRecordStride;
     // Copied into a V8-owned array: an external one would be freed by a finalizer that Node
     // runs only between event-loop turns, so a synchronous loop of scans would pile them up
     // (measured: 2M one-line scans held 660 MB).
-    Napi::Float64Array records = Napi::Float64Array::New(env, count * rms::kRecordStride);
-    if (count > 0) std::memcpy(records.Data(), buffer.data(), count * rms::kRecordStride * sizeof(double));
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("records", records);
-    result.Set("count", Napi::Number::New(env, static_cast<double>(count)));
-    result.Set("nextOffset", Napi::Number::New(env, static_cast<double>(outcome.next_offset)));
-    result.Set("size", Napi::Number::New(env, static_cast<double>(outcome.size)));
+    Napi::Float64Array result = Napi::Float64Array::New(env, numbers + kScanTrailer);
+    double* out = result.Data();
+    if (numbers > 0) std::memcpy(out, buffer.data(), numbers * sizeof(double));
+    out[numbers] = static_cast<double>(outcome.next_offset);
+    out[numbers + 1] = static_cast<double>(outcome.size);
+    out[numbers + 2] = static_cast<double>(outcome.searched_to);
     return result;
   });
 }
@@ -138,7 +144,8 @@ Napi::Value FindLast(const Napi::CallbackInfo& info) {
     Napi::Env env = args.Env();
     const int fd = fd_arg(args, 0);
     const double mask = number_arg(args, 1);
-    if (!is_integer(mask) || mask <= 0 || mask > kAllKinds || (static_cast<std::uint32_t>(mask) & ~kAllKinds) != 0) {
+    if (!is_integer(mask) || mask <= 0 || mask > rms::kAllKindsMask ||
+        (static_cast<std::uint32_t>(mask) & ~rms::kAllKindsMask) != 0) {
       throw InvalidArgument{"kindMask must combine KindMask bits (for example KindMask.Request | KindMask.SessionEnd), got " +
                             text_of(args[1])};
     }
@@ -150,20 +157,36 @@ Napi::Value FindLast(const Napi::CallbackInfo& info) {
   });
 }
 
-// countLines(fd) -> the number of '\n' bytes (memchr over the mapping: bench/scan's ceiling).
-Napi::Value CountLines(const Napi::CallbackInfo& info) {
-  return guard_exceptions(info, [](const Napi::CallbackInfo& args) -> Napi::Value {
-    const int fd = fd_arg(args, 0);
-    return Napi::Number::New(args.Env(), static_cast<double>(rms::count_newlines(fd)));
-  });
+// The record layout (record_layout.h), for the loader to compare with its own table.
+Napi::Object Layout(Napi::Env env) {
+  Napi::Object fields = Napi::Object::New(env);
+  fields.Set("kind", Napi::Number::New(env, rms::kFieldKind));
+  fields.Set("index", Napi::Number::New(env, rms::kFieldIndex));
+  fields.Set("lineStart", Napi::Number::New(env, rms::kFieldLineStart));
+  fields.Set("payloadStart", Napi::Number::New(env, rms::kFieldPayloadStart));
+  fields.Set("payloadEnd", Napi::Number::New(env, rms::kFieldPayloadEnd));
+  fields.Set("lineEnd", Napi::Number::New(env, rms::kFieldLineEnd));
+  Napi::Object kinds = Napi::Object::New(env);
+  kinds.Set("Request", Napi::Number::New(env, rms::kRequest));
+  kinds.Set("Response", Napi::Number::New(env, rms::kResponse));
+  kinds.Set("SessionEnd", Napi::Number::New(env, rms::kSessionEnd));
+  kinds.Set("Unknown", Napi::Number::New(env, rms::kUnknown));
+  kinds.Set("Malformed", Napi::Number::New(env, rms::kMalformed));
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("stride", Napi::Number::New(env, rms::kRecordStride));
+  layout.Set("fields", fields);
+  layout.Set("kinds", kinds);
+  return layout;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  rms::install_fault_guard();
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  // Without the SIGBUS guard a log that shrinks under a mapping kills the process: the loader
+  // then refuses this binary and says why.
+  exports.Set("faultGuard", Napi::Boolean::New(env, rms::install_fault_guard()));
+  exports.Set("layout", Layout(env));
   exports.Set("scan", Napi::Function::New(env, Scan, "scan"));
   exports.Set("findLast", Napi::Function::New(env, FindLast, "findLast"));
-  exports.Set("countLines", Napi::Function::New(env, CountLines, "countLines"));
   return exports;
 }
 

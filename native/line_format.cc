@@ -44,6 +44,13 @@ inline bool is_session_end(const char* p, std::size_t len) {
 
 }  // namespace
 
+std::uint32_t possible_kinds(const char* line, std::size_t len) {
+  if (starts_with(line, len, kRequestStartMarker)) return (1u << kRequest) | (1u << kMalformed);
+  if (starts_with(line, len, kResponseStartMarker)) return (1u << kResponse) | (1u << kMalformed);
+  if (starts_with(line, len, kSessionEndMarker)) return (1u << kSessionEnd) | (1u << kUnknown);
+  return 1u << kUnknown;
+}
+
 const char* last_byte(const char* begin, const char* end, char c) {
   if (end <= begin) return nullptr;
 #if defined(__linux__)
@@ -56,48 +63,48 @@ const char* last_byte(const char* begin, const char* end, char c) {
 #endif
 }
 
-void classify_line(const char* line, std::size_t len, std::uint64_t line_offset, NestStack& stack, double* out) {
+void classify_line(const char* line, std::size_t len, std::uint64_t line_offset, MetaScratch& scratch, double* out) {
   const double start = static_cast<double>(line_offset);
-  out[0] = kUnknown;
-  out[1] = -1;
-  out[2] = start;
-  out[3] = start;
-  out[4] = start;
-  out[5] = static_cast<double>(line_offset + len + 1);
+  out[kFieldKind] = kUnknown;
+  out[kFieldIndex] = -1;
+  out[kFieldLineStart] = start;
+  out[kFieldPayloadStart] = start;
+  out[kFieldPayloadEnd] = start;
+  out[kFieldLineEnd] = static_cast<double>(line_offset + len + 1);
 
   const char* end_marker;
   std::size_t start_len;
   std::size_t end_len;
   if (starts_with(line, len, kRequestStartMarker)) {
-    out[0] = kRequest;
+    out[kFieldKind] = kRequest;
     start_len = length_of(kRequestStartMarker);
     end_marker = kRequestEndMarker;
     end_len = length_of(kRequestEndMarker);
   } else if (starts_with(line, len, kResponseStartMarker)) {
-    out[0] = kResponse;
+    out[kFieldKind] = kResponse;
     start_len = length_of(kResponseStartMarker);
     end_marker = kResponseEndMarker;
     end_len = length_of(kResponseEndMarker);
   } else {
-    if (is_session_end(line, len)) out[0] = kSessionEnd;
+    if (is_session_end(line, len)) out[kFieldKind] = kSessionEnd;
     return;
   }
 
   const char* payload = line + start_len;
   const char* line_end = line + len;
-  out[3] = static_cast<double>(line_offset + start_len);
+  out[kFieldPayloadStart] = static_cast<double>(line_offset + start_len);
   const char* marker = find_last(payload, line_end, end_marker, end_len);
   if (marker == nullptr) {
-    out[0] = kMalformed;
-    out[4] = static_cast<double>(line_offset + len);
+    out[kFieldKind] = kMalformed;
+    out[kFieldPayloadEnd] = static_cast<double>(line_offset + len);
     return;
   }
-  out[4] = static_cast<double>(line_offset + static_cast<std::uint64_t>(marker - line));
+  out[kFieldPayloadEnd] = static_cast<double>(line_offset + static_cast<std::uint64_t>(marker - line));
   double index;
-  if (parse_meta_index(marker + end_len, line_end, stack, &index)) {
-    out[1] = index == 0 ? 0.0 : index;  // -0 is reported as 0, as the TypeScript engine does
+  if (parse_meta_index(marker + end_len, line_end, scratch, &index)) {
+    out[kFieldIndex] = index == 0 ? 0.0 : index;  // -0 is reported as 0, as the TypeScript engine does
   } else {
-    out[0] = kMalformed;
+    out[kFieldKind] = kMalformed;
   }
 }
 

@@ -1,8 +1,10 @@
-// The three operations the addon exports, over plain data and without N-API, so that the
-// byte work can be read (and tested through JS) apart from the argument plumbing.
+// The two operations the addon exports, over plain data and without N-API, so that the byte
+// work can be read (and tested through JS) apart from the argument plumbing.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+
+#include "record_layout.h"
 
 namespace rms {
 
@@ -14,7 +16,8 @@ struct SystemError {
 
 // Records of one scan, kRecordStride doubles each, in a malloc'd block that grows
 // geometrically. Fields are volatile because a guarded scan may be abandoned mid-line
-// (fault_guard.h): what they say must always be what memory holds.
+// (fault_guard.h): what they say must always be what memory holds. One buffer can serve scan
+// after scan (clear() keeps a block of up to kKeptRecords records).
 class RecordBuffer {
  public:
   RecordBuffer() = default;
@@ -23,6 +26,9 @@ class RecordBuffer {
   ~RecordBuffer();
   // Returns false when memory runs out.
   bool append(const double* record);
+  // Forgets the records; frees the block when it grew past kKeptRecords.
+  void clear();
+  static constexpr std::size_t kKeptRecords = 4096;
   const double* data() const { return data_; }
   std::size_t count() const { return count_; }
 
@@ -35,17 +41,19 @@ class RecordBuffer {
 struct ScanOutcome {
   std::uint64_t next_offset;
   std::uint64_t size;
+  // [next_offset, searched_to) holds no '\n': a partial last line searched to here.
+  std::uint64_t searched_to;
 };
 
-// Scans complete lines from `offset` (see ScanEngine.scan). Throws SystemError or std::bad_alloc.
-ScanOutcome scan_log(int fd, std::uint64_t offset, std::uint64_t max_bytes, std::uint64_t max_records,
-                     RecordBuffer& out);
+// Scans complete lines from `offset` (see ScanEngine.scan in src/scanner/types.ts). When
+// offset < search_from <= the file size, the caller vouches that [offset, search_from) holds no
+// '\n' (an earlier scan's searched_to), and the first line's newline is looked for from there.
+// Throws SystemError or std::bad_alloc.
+ScanOutcome scan_log(int fd, std::uint64_t offset, std::uint64_t search_from, std::uint64_t max_bytes,
+                     std::uint64_t max_records, RecordBuffer& out);
 
 // The latest complete line ending at or before `before` (UINT64_MAX: end of the file) whose
 // kind bit is in kind_mask; false when there is none. Throws SystemError or std::bad_alloc.
 bool find_last_line(int fd, std::uint32_t kind_mask, std::uint64_t before, double* out);
-
-// The number of '\n' bytes in the file. Throws SystemError.
-std::uint64_t count_newlines(int fd);
 
 }  // namespace rms

@@ -88,7 +88,7 @@ const char* scan_string(const char* p, const char* end, bool* is_index) {
 // Scans a number (RFC 8259 grammar). Returns the byte after it or nullptr. When value is not
 // null, stores the double JSON.parse would produce (correctly rounded; overflow to infinity,
 // underflow to a signed zero).
-const char* scan_number(const char* p, const char* end, double* value) {
+const char* scan_number(const char* p, const char* end, NumberText& text, double* value) {
   const char* start = p;
   bool negative = false;
   if (p < end && *p == '-') {
@@ -152,16 +152,11 @@ const char* scan_number(const char* p, const char* end, double* value) {
   // strtod needs a terminated copy; the grammar above already excluded everything strtod
   // would read differently (hex, inf, nan). The C locale pins the decimal point to '.',
   // whatever LC_NUMERIC the host process set.
-  const std::size_t len = static_cast<std::size_t>(p - start);
-  char small[128];
-  char* buf = len < sizeof small ? small : static_cast<char*>(std::malloc(len + 1));
+  const char* buf = text.copy(start, static_cast<std::size_t>(p - start));
   if (buf == nullptr) return nullptr;
-  std::memcpy(buf, start, len);
-  buf[len] = '\0';
   errno = 0;
   double v = strtod_l(buf, nullptr, kCLocale);
   const bool range_error = errno == ERANGE;
-  if (buf != small) std::free(buf);
   if (range_error && (v == 0.0 || std::isinf(v))) {
     v = magnitude + exponent > 0 ? (negative ? -HUGE_VAL : HUGE_VAL) : signed_zero;
   }
@@ -178,6 +173,25 @@ inline const char* scan_literal(const char* p, const char* end, const char* word
 
 NestStack::~NestStack() { std::free(heap_); }
 
+NumberText::~NumberText() { std::free(heap_); }
+
+const char* NumberText::copy(const char* p, std::size_t len) {
+  char* buf = inline_;
+  if (len >= sizeof inline_) {
+    if (len >= heap_size_) {
+      auto* grown = static_cast<char*>(std::realloc(heap_, len + 1));
+      if (grown == nullptr) return nullptr;
+      heap_ = grown;
+      heap_size_ = len + 1;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
+    buf = heap_;
+  }
+  std::memcpy(buf, p, len);
+  buf[len] = '\0';
+  return buf;
+}
+
 bool NestStack::push_deep(bool is_object, std::size_t depth) {
   const std::size_t word = depth / 64 - kInlineWords;
   if (word >= heap_words_) {
@@ -192,7 +206,8 @@ bool NestStack::push_deep(bool is_object, std::size_t depth) {
   return true;
 }
 
-bool parse_meta_index(const char* p, const char* end, NestStack& stack, double* index) {
+bool parse_meta_index(const char* p, const char* end, MetaScratch& scratch, double* index) {
+  NestStack& stack = scratch.nest;
   p = skip_ws(p, end);
   if (p >= end || *p != '{') return false;
   // depth = number of open containers; the top-level object is depth 1.
@@ -235,7 +250,7 @@ bool parse_meta_index(const char* p, const char* end, NestStack& stack, double* 
       case 'n': p = scan_literal(p, end, "null", 4); break;
       default: {
         double v = 0;
-        p = scan_number(p, end, top_index ? &v : nullptr);
+        p = scan_number(p, end, scratch.number, top_index ? &v : nullptr);
         if (p != nullptr && top_index) {
           have_index = true;
           index_ok = std::nearbyint(v) == v && std::fabs(v) <= kMaxSafeInteger;

@@ -41,10 +41,35 @@ class NestStack {
   std::size_t heap_words_ = 0;
 };
 
+// A terminated copy of a number's text for strtod. Numbers of up to 127 bytes use the inline
+// buffer; longer ones a heap block that is published (signal fence) before any byte is copied
+// from the log: the copy may read a mapping and fault, and then the block must still be
+// reachable so that the destructor, which runs outside the guarded region, frees it.
+class NumberText {
+ public:
+  NumberText() = default;
+  NumberText(const NumberText&) = delete;
+  NumberText& operator=(const NumberText&) = delete;
+  ~NumberText();
+  // Returns the copy of [p, p + len) followed by a NUL, or nullptr when memory runs out.
+  const char* copy(const char* p, std::size_t len);
+
+ private:
+  char inline_[128];
+  char* heap_ = nullptr;
+  std::size_t heap_size_ = 0;
+};
+
+// Everything the meta parser allocates, owned by the caller of a guarded scan.
+struct MetaScratch {
+  NestStack nest;
+  NumberText number;
+};
+
 // Returns true when [p, end) is one JSON value (RFC 8259, whitespace space/tab/CR/LF) that is
 // an object whose last "index" member is a number with an integer value within +-(2^53-1);
 // the value goes to *index. Any byte >= 0x20 is allowed inside strings, as in JSON.parse of
 // the decoded text (an invalid UTF-8 sequence decodes to U+FFFD, which is legal there).
-bool parse_meta_index(const char* p, const char* end, NestStack& stack, double* index);
+bool parse_meta_index(const char* p, const char* end, MetaScratch& scratch, double* index);
 
 }  // namespace rms

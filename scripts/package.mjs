@@ -8,6 +8,7 @@
 // `npm ci` in a clone. Everything is staged in a temporary directory; the checkout is not
 // touched except for the build outputs and the two tarballs in its root.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,14 @@ try {
   const platformDir = join(stage, 'npm', suffix);
   const platformPkg = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8'));
   if (platformPkg.version !== pkg.version) fail(`napi version left ${platformPkg.name} at ${platformPkg.version}, not ${pkg.version}`);
+  // The loader checks the binary against this record before dlopen: a truncated or damaged
+  // binary would otherwise kill every command with SIGBUS (src/scanner/binary-check.ts).
+  const binaryFile = platformPkg.main;
+  const binaryBytes = readFileSync(join(platformDir, binaryFile));
+  platformPkg.rockModelService = {
+    binary: { file: binaryFile, size: binaryBytes.length, sha256: createHash('sha256').update(binaryBytes).digest('hex') },
+  };
+  writeFileSync(join(platformDir, 'package.json'), JSON.stringify(platformPkg, null, 2) + '\n');
   const platformTarball = pack(platformDir);
 
   // 3. The main package: the `files` whitelist, and a package.json that declares the platform

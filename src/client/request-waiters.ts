@@ -10,39 +10,32 @@
  * into a file someone truncated or replaced, and the waits go on. A wait for request 1 always
  * goes on: the `--index 0` turn starts a session, and the new one starts there.
  */
-import { AbortedError, LogReplacedError, TimeoutError } from '../errors.js';
+import { AbortedError, LogReplacedError } from '../errors.js';
 import { LogFollower, type ResetReason } from '../follower/index.js';
+import { IndexedWaiters, type WaitOptions } from '../follower/indexed-waiters.js';
 import type { LogScanner } from '../scanner/index.js';
 import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind, recordAt, type ScanResult } from '../scanner/types.js';
 
-export interface WaitOptions {
-  /** Give up after this many milliseconds (TimeoutError). Default: wait without limit. */
-  timeoutMs?: number;
-  /** Give up when this signal aborts (AbortedError). */
-  signal?: AbortSignal;
-}
-
-interface Waiter {
-  /** null: the session ended instead. */
-  resolve(bytes: Buffer | null): void;
-  reject(err: Error): void;
-}
-
-/** The largest delay setInterval accepts; the timer only keeps the event loop alive. */
-const KEEP_ALIVE_MS = 2 ** 31 - 1;
+export type { WaitOptions } from '../follower/indexed-waiters.js';
 
 /** Waiters on one log file, served by one follower. */
 export class RequestWaiters {
-  private readonly byIndex = new Map<number, Set<Waiter>>();
+  /** null: the session ended instead. The follower's watcher and poll are unref'd: a pending wait keeps a CLI alive. */
+  private readonly waiters: IndexedWaiters<Buffer | null>;
   private follower: LogFollower | undefined;
   private unsubscribers: (() => void)[] = [];
-  // The follower's watcher and poll are unref'd: a pending wait must still keep a CLI alive.
-  private keepAlive: NodeJS.Timeout | undefined;
-  private pending = 0;
   /** Set by a reset of the follower until the new file's first request is seen. */
   private resetBy: ResetReason | undefined;
 
-  constructor(private readonly logFile: string) {}
+  constructor(private readonly logFile: string) {
+    this.waiters = new IndexedWaiters<Buffer | null>({
+      what: 'request',
+      keepAlive: true,
+      timeoutMessage: (index, timeoutMs) =>
+        `timed out after ${timeoutMs / 1000} s waiting for request ${index} in ${logFile}; ` +
+        'the agent has not sent it yet: retry the same command, or raise --timeout',
+    });
+  }
 
   /**
    * Waits for request `index`, reading the log from `fromOffset` (where the caller's own look
@@ -53,50 +46,14 @@ export class RequestWaiters {
    *   for request 2 or later.
    */
   waitFor(index: number, fromOffset: number, options: WaitOptions): Promise<Buffer | null> {
-    const { timeoutMs, signal } = options;
-    if (signal?.aborted) return Promise.reject(abortedError(index, signal));
-    return new Promise<Buffer | null>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.remove(index, waiter);
-      };
-      const waiter: Waiter = {
-        resolve: (bytes) => {
-          settle();
-          resolve(bytes);
-        },
-        reject: (err) => {
-          settle();
-          reject(err);
-        },
-      };
-      const onAbort = (): void => waiter.reject(abortedError(index, signal!));
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(
-          () =>
-            waiter.reject(
-              new TimeoutError(
-                `timed out after ${timeoutMs / 1000} s waiting for request ${index} in ${this.logFile}; ` +
-                  'the agent has not sent it yet: retry the same command, or raise --timeout',
-                timeoutMs,
-              ),
-            ),
-          timeoutMs,
-        );
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.add(index, waiter);
-      this.ensureFollower(fromOffset).poke();
-    });
+    const waiting = this.waiters.wait(index, options);
+    this.ensureFollower(fromOffset).poke();
+    return waiting;
   }
 
   /** Rejects every pending wait with AbortedError and stops following the log. */
   close(): void {
-    for (const set of [...this.byIndex.values()]) {
-      for (const waiter of [...set]) waiter.reject(new AbortedError('the ModelClient was closed while waiting for a request'));
-    }
+    this.waiters.rejectAll(new AbortedError('the ModelClient was closed while waiting for a request'));
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     this.unsubscribers = [];
     this.follower?.close();
@@ -122,7 +79,7 @@ export class RequestWaiters {
     // request-or-session-end line (the service writes no request after it).
     for (let i = 0; i < batch.count; i++) {
       if (r[i * RECORD_STRIDE + F_KIND] === RecordKind.SessionEnd) {
-        for (const set of [...this.byIndex.values()]) for (const waiter of [...set]) waiter.resolve(null);
+        this.waiters.resolveAll(null);
         return;
       }
     }
@@ -130,10 +87,7 @@ export class RequestWaiters {
       if (r[i * RECORD_STRIDE + F_KIND] !== RecordKind.Request) continue;
       const index = r[i * RECORD_STRIDE + F_INDEX]!;
       if (this.resetBy !== undefined) this.checkNewFile(this.resetBy, index);
-      const set = this.byIndex.get(index);
-      if (set === undefined) continue;
-      const bytes = scanner.readPayload(recordAt(batch, i));
-      for (const waiter of [...set]) waiter.resolve(bytes);
+      if (this.waiters.has(index)) this.waiters.resolve(index, scanner.readPayload(recordAt(batch, i)));
     }
   }
 
@@ -142,35 +96,15 @@ export class RequestWaiters {
     this.resetBy = undefined;
     if (firstIndex !== 1) return;
     const what = reason === 'replaced' ? 'replaced by a new file' : 'truncated';
-    for (const [index, set] of [...this.byIndex]) {
+    for (const index of this.waiters.indexes()) {
       if (index === 1) continue;
-      const err = new LogReplacedError(
-        `${this.logFile} was ${what} and a new session began in it while waiting for request ${index}: ` +
-          'the model service restarted, so this session is over; start again from index 0',
+      this.waiters.reject(
+        index,
+        new LogReplacedError(
+          `${this.logFile} was ${what} and a new session began in it while waiting for request ${index}: ` +
+            'the model service restarted, so this session is over; start again from index 0',
+        ),
       );
-      for (const waiter of [...set]) waiter.reject(err);
     }
   }
-
-  private add(index: number, waiter: Waiter): void {
-    let set = this.byIndex.get(index);
-    if (set === undefined) this.byIndex.set(index, (set = new Set()));
-    set.add(waiter);
-    if (this.pending++ === 0) this.keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
-  }
-
-  private remove(index: number, waiter: Waiter): void {
-    const set = this.byIndex.get(index);
-    if (set === undefined || !set.delete(waiter)) return;
-    if (set.size === 0) this.byIndex.delete(index);
-    if (--this.pending === 0) {
-      clearInterval(this.keepAlive);
-      this.keepAlive = undefined;
-    }
-  }
-}
-
-function abortedError(index: number, signal: AbortSignal): AbortedError {
-  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
-  return new AbortedError(`the wait for request ${index} was aborted${reason}`);
 }

@@ -1,2 +1,12 @@
-export { LogFollower, type LogFollowerOptions, type RecordsListener, type ResetListener, type ResetReason, type FollowerErrorListener } from './log-follower.js';
-export { ResponseRouter, type WaitOptions } from './response-router.js';
+export {
+  LogFollower,
+  type LogFollowerOptions,
+  type LogUnavailable,
+  type AvailabilityListener,
+  type RecordsListener,
+  type ResetListener,
+  type ResetReason,
+  type FollowerErrorListener,
+} from './log-follower.js';
+export { ResponseRouter, type ResponseRouterOptions } from './response-router.js';
+export { IndexedWaiters, type IndexedWaitersOptions, type WaitOptions } from './indexed-waiters.js';

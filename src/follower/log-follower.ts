@@ -1,9 +1,12 @@
 /**
  * Follows one log file for every waiter of a process (SPEC sections 4 and 11): wakes on
  * directory events with a poll as safety net, scans only the bytes appended since the saved
- * offset, and recovers from truncation and replacement.
+ * offset (a partial last line only from where it was last searched), and recovers from
+ * truncation, replacement and a log that disappears for a while (its directory deleted, or a
+ * path it cannot open): it says so (`unavailable`), keeps looking, and follows the path again
+ * once it can be read.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { DEFAULT_POLL_INTERVAL_MS } from '../config/defaults.js';
 import { openScanner, type LogScanner } from '../scanner/index.js';
@@ -15,6 +18,19 @@ export type ResetReason = 'truncated' | 'replaced';
 export type RecordsListener = (batch: ScanResult, scanner: LogScanner) => void;
 export type ResetListener = (reason: ResetReason) => void;
 export type FollowerErrorListener = (err: unknown) => void;
+
+/** Why the follower cannot read its log right now. */
+export interface LogUnavailable {
+  /** `missing`: no file at the path (or no directory); `unreadable`: something there that cannot be opened as the log. */
+  reason: 'missing' | 'unreadable';
+  /** The error of the last attempt to open it (for `unreadable`). */
+  error?: unknown;
+  /** When it became unavailable (epoch ms). */
+  since: number;
+}
+
+/** Told when the log becomes unavailable (with why) and when it is readable again (undefined). */
+export type AvailabilityListener = (unavailable: LogUnavailable | undefined) => void;
 
 export interface LogFollowerOptions {
   /** The scanner to read with (the follower closes it on close()); default `openScanner(path)`. */
@@ -44,11 +60,22 @@ export class LogFollower {
   readonly #pollIntervalMs: number;
   readonly #maxRecords: number;
   readonly #dir: string;
+  readonly #dirName: string;
   readonly #name: string;
   readonly #recordListeners = new Set<RecordsListener>();
   readonly #resetListeners = new Set<ResetListener>();
   readonly #errorListeners = new Set<FollowerErrorListener>();
+  readonly #availabilityListeners = new Set<AvailabilityListener>();
   #offset: number;
+  /** `[offset, searchFrom)` was searched for a newline already (a partial last line). */
+  #searchFrom: number | undefined;
+  /** A file was open at some point: one that appears after the log was lost is a new file. */
+  #hadFile = false;
+  #unavailable: LogUnavailable | undefined;
+  /** The owner wants the safety-net poll (resumePolling); an unavailable log is polled regardless. */
+  #pollWanted = true;
+  /** The directory the watcher was armed on, to re-arm when it is deleted and created again. */
+  #watchedDir: { dev: number; ino: number } | undefined;
   /** The bytes just before the offset as they were consumed, to notice a rewrite that the size hides. */
   #tail: Buffer | undefined;
   #bytesScanned = 0;
@@ -65,16 +92,13 @@ export class LogFollower {
     this.#maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
     this.#offset = options.fromOffset ?? 0;
     this.#dir = dirname(path);
+    this.#dirName = basename(this.#dir);
     this.#name = basename(path);
     // Open the file now if it exists, so that a replacement before the first wake is seen
     // as one instead of the new file being taken for the one we started on.
-    try {
-      this.scanner.identity();
-    } catch {
-      // Unreadable for now: the first scan reports it through onError.
-    }
+    this.#openLog();
     this.#armWatcher();
-    this.resumePolling();
+    this.#updateTimer();
   }
 
   /** Returns the saved offset: the start of the first line not yet delivered. */
@@ -85,6 +109,11 @@ export class LogFollower {
   /** Returns how many log bytes this follower has consumed since it started (for metrics). */
   get bytesScanned(): number {
     return this.#bytesScanned;
+  }
+
+  /** Returns why the log cannot be read right now, or undefined while it can. */
+  get unavailable(): LogUnavailable | undefined {
+    return this.#unavailable;
   }
 
   /** Returns whether close() was called. */
@@ -102,6 +131,15 @@ export class LogFollower {
   onReset(listener: ResetListener): () => void {
     this.#resetListeners.add(listener);
     return () => this.#resetListeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to the log becoming unavailable and readable again (a service answers agents
+   * with a clear error meanwhile). Returns the unsubscribe function.
+   */
+  onAvailability(listener: AvailabilityListener): () => void {
+    this.#availabilityListeners.add(listener);
+    return () => this.#availabilityListeners.delete(listener);
   }
 
   /** Subscribes to scan errors (an unreadable log); the follower retries on the next wake. Returns the unsubscribe function. */
@@ -134,77 +172,165 @@ export class LogFollower {
   /**
    * Stops the safety-net poll; file events still wake the follower. For an owner with
    * nothing to wait for: an idle service then costs no timer wakes at all (ten a second,
-   * times thousands of services on a host).
+   * times thousands of services on a host). A log that is unavailable is polled anyway, to
+   * notice when it comes back.
    */
   pausePolling(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#pollWanted = false;
+    this.#updateTimer();
   }
 
   /** Restarts the safety-net poll (the default state). */
   resumePolling(): void {
-    if (this.#closed || this.#timer) return;
-    this.#timer = setInterval(() => this.#onPoll(), this.#pollIntervalMs);
-    this.#timer.unref();
+    this.#pollWanted = true;
+    this.#updateTimer();
   }
 
   /** Stops watching and closes the scanner. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.pausePolling();
+    this.#updateTimer();
     this.#watcher?.close();
     this.#watcher = undefined;
     this.#recordListeners.clear();
     this.#resetListeners.clear();
     this.#errorListeners.clear();
+    this.#availabilityListeners.clear();
     this.scanner.close();
+  }
+
+  #updateTimer(): void {
+    const wanted = !this.#closed && (this.#pollWanted || this.#unavailable !== undefined);
+    if (wanted && this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#onPoll(), this.#pollIntervalMs);
+      this.#timer.unref();
+    } else if (!wanted && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   #onPoll(): void {
     // The directory may not have existed when we started, or was removed and re-created.
-    if (!this.#watcher) this.#armWatcher();
+    this.#checkWatcher();
     this.poke();
+  }
+
+  /** Re-arms the watcher when there is none or its directory is no longer the one at the path. */
+  #checkWatcher(): void {
+    if (this.#watcher !== undefined && this.#watchedDir !== undefined) {
+      try {
+        const st = statSync(this.#dir);
+        if (st.ino === this.#watchedDir.ino && st.dev === this.#watchedDir.dev) return;
+      } catch {
+        // Gone: the old watcher hears nothing any more.
+      }
+    }
+    this.#armWatcher();
   }
 
   /**
    * Watches the DIRECTORY, not the file: a file watch follows the inode and goes deaf once
    * the file is replaced (SPEC 11). Events are never counted (inotify merges them): each
-   * one only means "scan to the end".
+   * one only means "scan to the end". A watch follows its directory's inode the same way: an
+   * event naming the directory itself (it was deleted or moved) drops the watch, and the poll,
+   * which runs while the log is unavailable, arms a new one.
    */
   #armWatcher(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#watchedDir = undefined;
     try {
       const watcher = watch(this.#dir, { persistent: false }, (_event, filename) => {
-        if (filename === null || filename === this.#name) this.poke();
+        if (filename === this.#dirName && this.#watcher === watcher) {
+          watcher.close();
+          this.#watcher = undefined;
+        }
+        if (filename === null || filename === this.#name || filename === this.#dirName) this.poke();
       });
       watcher.on('error', () => {
         watcher.close();
         if (this.#watcher === watcher) this.#watcher = undefined;
       });
+      const st = statSync(this.#dir);
       this.#watcher = watcher;
+      this.#watchedDir = { dev: st.dev, ino: st.ino };
     } catch {
       // No directory yet: the poll keeps scanning and re-arms the watch.
-      this.#watcher = undefined;
+    }
+  }
+
+  /**
+   * Opens the log if it is not open (or was replaced); returns whether it can be scanned.
+   * A file found after the log was lost is a new file: the follower starts again from 0.
+   */
+  #openLog(): boolean {
+    const scanner = this.scanner;
+    let replaced = false;
+    try {
+      if (scanner.isReplaced()) {
+        replaced = true;
+        scanner.reopen();
+      }
+    } catch {
+      // Not openable: identity() below says why.
+    }
+    if (replaced) {
+      // Reset listeners may re-create the log right here (the service reopens its own).
+      this.#reset('replaced');
+      this.#checkWatcher();
+    } else if (this.#unavailable === undefined && this.#hadFile) {
+      return true; // the file it had open is still the log
+    }
+    let unavailable: LogUnavailable | undefined;
+    try {
+      if (scanner.identity() === null) unavailable = { reason: 'missing', since: Date.now() };
+    } catch (err) {
+      unavailable = { reason: 'unreadable', error: err, since: Date.now() };
+    }
+    if (unavailable !== undefined) {
+      this.#setUnavailable(unavailable);
+      return false;
+    }
+    if (!replaced && this.#hadFile) this.#reset('replaced');
+    this.#hadFile = true;
+    this.#setUnavailable(undefined);
+    return true;
+  }
+
+  #setUnavailable(unavailable: LogUnavailable | undefined): void {
+    const was = this.#unavailable;
+    if (was?.reason === unavailable?.reason) return;
+    this.#unavailable = unavailable;
+    this.#updateTimer();
+    // An unreadable log is reported once, not at every poll.
+    if (unavailable?.reason === 'unreadable') this.#emitError(unavailable.error);
+    for (const listener of this.#availabilityListeners) {
+      try {
+        listener(unavailable);
+      } catch (err) {
+        this.#emitError(err);
+      }
     }
   }
 
   #scanToEnd(): void {
+    if (!this.#openLog()) return;
     const scanner = this.scanner;
-    if (scanner.isReplaced()) {
-      scanner.reopen();
-      this.#reset('replaced');
-    } else if (this.#tail !== undefined && !this.#tail.equals(this.#readTail(this.#offset))) {
+    if (this.#tail !== undefined && !this.#tail.equals(this.#readTail(this.#offset))) {
       // Truncated and rewritten past our offset between two wakes: the size alone cannot tell.
       this.#reset('truncated');
     }
     for (;;) {
       const from = this.#offset;
-      const batch = scanner.scan(from, { maxRecords: this.#maxRecords });
+      const batch = scanner.scan(from, { maxRecords: this.#maxRecords, searchFrom: this.#searchFrom });
       if (batch.size < from) {
         // Only fstat tells a truncation from an append (both arrive as `change`).
         this.#reset('truncated');
         continue;
       }
+      this.#searchFrom = batch.searchedTo > batch.nextOffset ? batch.searchedTo : undefined;
       if (batch.nextOffset <= from) return;
       this.#offset = batch.nextOffset;
       this.#bytesScanned += batch.nextOffset - from;
@@ -228,6 +354,7 @@ export class LogFollower {
   #reset(reason: ResetReason): void {
     this.#offset = 0;
     this.#tail = undefined;
+    this.#searchFrom = undefined;
     for (const listener of this.#resetListeners) {
       try {
         listener(reason);

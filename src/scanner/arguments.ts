@@ -22,10 +22,11 @@ export function checkOffset(offset: unknown, what = 'offset'): number {
   return offset;
 }
 
-/** Returns the batch limits with defaults applied; throws InvalidArgumentError for a limit that is not a positive integer. */
-export function checkLimits(options: { maxBytes?: number; maxRecords?: number } | undefined): {
+/** Returns the batch limits with defaults applied; throws InvalidArgumentError for a limit that is not a positive integer or a searchFrom that is not an offset. */
+export function checkLimits(options: { maxBytes?: number; maxRecords?: number; searchFrom?: number } | undefined): {
   maxBytes: number;
   maxRecords: number;
+  searchFrom: number;
 } {
   const maxBytes = options?.maxBytes;
   const maxRecords = options?.maxRecords ?? DEFAULT_MAX_RECORDS;
@@ -35,7 +36,8 @@ export function checkLimits(options: { maxBytes?: number; maxRecords?: number } 
   if (!(isOffset(maxRecords) && maxRecords > 0 && maxRecords <= 0x7fffffff)) {
     throw new InvalidArgumentError(`maxRecords must be an integer from 1 to 2^31-1, got ${String(maxRecords)}`);
   }
-  return { maxBytes: maxBytes ?? Number.POSITIVE_INFINITY, maxRecords };
+  const searchFrom = options?.searchFrom === undefined ? 0 : checkOffset(options.searchFrom, 'searchFrom');
+  return { maxBytes: maxBytes ?? Number.POSITIVE_INFINITY, maxRecords, searchFrom };
 }
 
 /** Returns `mask` when it is a non-empty combination of KindMask bits; throws InvalidArgumentError otherwise. */

@@ -1,6 +1,6 @@
 /** The scanner's public face: openScanner over the engine the loader picks, and the record layout. */
 export { openScanner, type LogScanner, type LogIdentity } from './log-scanner.js';
-export { getScanEngine, availableEngines } from './load.js';
+export { getScanEngine, availableEngines, scannerStatus, type ScannerStatus } from './load.js';
 export {
   RecordKind,
   KindMask,

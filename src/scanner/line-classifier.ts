@@ -4,7 +4,7 @@
  * a usable index. The native addon implements the same rules; both must agree byte for byte.
  */
 import { REQUEST_END, REQUEST_START, RESPONSE_END, RESPONSE_START, SESSION_END } from '../protocol/markers.js';
-import { RecordKind } from './types.js';
+import { RecordKind, writeRecord } from './types.js';
 
 export const REQUEST_START_BYTES = Buffer.from(REQUEST_START, 'latin1');
 export const REQUEST_END_BYTES = Buffer.from(REQUEST_END, 'latin1');
@@ -198,10 +198,5 @@ export function classifyLine(buf: Buffer, s: number, e: number, base: number, ou
       }
     }
   }
-  out[o] = kind;
-  out[o + 1] = index;
-  out[o + 2] = base + s;
-  out[o + 3] = base + payloadStart;
-  out[o + 4] = base + payloadEnd;
-  out[o + 5] = base + e + 1;
+  writeRecord(out, o, kind, index, base + s, base + payloadStart, base + payloadEnd, base + e + 1);
 }

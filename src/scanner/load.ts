@@ -3,12 +3,17 @@
  * that `@napi-rs/cli` lays out (`rock-model-service-linux-x64-gnu`…), then a node-gyp build
  * in this checkout (`build/Release`), then the TypeScript engine. Nothing is loaded until the
  * first call, and the outcome is cached for the life of the process.
+ *
+ * Every binary is checked before dlopen sees it (binary-check.ts): a platform package's against
+ * the size and SHA-256 that `npm run package` recorded in its package.json; a local build,
+ * which nothing recorded (it was just compiled here), against its own ELF structure.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, NativeLoadFailedError, NativeUnavailableError } from '../errors.js';
+import { elfProblem, manifestOf, manifestProblem } from './binary-check.js';
 import { bindingProblem, createNativeEngine, type NativeBinding } from './native-engine.js';
 import { tsEngine } from './ts-engine.js';
 import type { ScanEngine } from './types.js';
@@ -19,11 +24,10 @@ export interface LoadAttempt {
   reason: string;
 }
 
-/** The native engine also counts newlines (the memchr ceiling that bench/scan compares with). */
-export type NativeScanEngine = ScanEngine & { countLines(fd: number): number };
-
 export interface NativeLoadResult {
-  engine?: NativeScanEngine;
+  engine?: ScanEngine;
+  /** The binary the engine came from. */
+  binary?: string;
   /** Every place tried before the one that loaded (all of them when none did). */
   attempts: LoadAttempt[];
 }
@@ -60,6 +64,8 @@ let warned = false;
 // Reasons that mean "nothing there"; any other reason is a binary that exists but failed.
 const NOT_INSTALLED = 'not installed';
 const NOT_BUILT = 'not built (run `npm run build` in a clone)';
+/** The reason given when the binary could not install its SIGBUS guard (see bindingProblem). */
+const NO_FAULT_GUARD = /SIGBUS handler/;
 
 function isNotFound(err: unknown, request: string): boolean {
   const e = err as { code?: unknown; message?: unknown };
@@ -70,13 +76,13 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
 
-/** Requires one candidate; returns the engine, or records why it cannot be used. */
-function tryLoad(place: string, attempts: LoadAttempt[]): NativeScanEngine | undefined {
+/** dlopens a binary that passed its checks; returns the engine, or records why it cannot be used. */
+function tryRequire(place: string, file: string, attempts: LoadAttempt[]): ScanEngine | undefined {
   let binding: unknown;
   try {
-    binding = require(place);
+    binding = require(file);
   } catch (err) {
-    attempts.push({ place, reason: isNotFound(err, place) ? NOT_INSTALLED : `failed to load: ${messageOf(err)}` });
+    attempts.push({ place, reason: `failed to load: ${messageOf(err)}` });
     return undefined;
   }
   const problem = bindingProblem(binding);
@@ -87,6 +93,52 @@ function tryLoad(place: string, attempts: LoadAttempt[]): NativeScanEngine | und
   return createNativeEngine(binding as NativeBinding);
 }
 
+/** The platform package `name`: its binary, as its package.json records it, checked, then loaded. */
+function tryPlatformPackage(name: string, attempts: LoadAttempt[]): { engine: ScanEngine; binary: string } | undefined {
+  const request = `${name}/package.json`;
+  let packageJson: string;
+  try {
+    packageJson = require.resolve(request);
+  } catch (err) {
+    attempts.push({ place: name, reason: isNotFound(err, request) ? NOT_INSTALLED : `failed to load: ${messageOf(err)}` });
+    return undefined;
+  }
+  let manifest;
+  try {
+    manifest = manifestOf(JSON.parse(readFileSync(packageJson, 'utf8')));
+  } catch (err) {
+    attempts.push({ place: name, reason: `its package.json cannot be read: ${messageOf(err)}` });
+    return undefined;
+  }
+  if (manifest === null) {
+    attempts.push({ place: name, reason: 'its package.json records no binary size and SHA-256 (rockModelService.binary); reinstall the package' });
+    return undefined;
+  }
+  const binary = join(dirname(packageJson), manifest.file);
+  const problem = manifestProblem(binary, manifest);
+  if (problem !== null) {
+    attempts.push({ place: name, reason: `${problem}; reinstall the package` });
+    return undefined;
+  }
+  const engine = tryRequire(name, binary, attempts);
+  return engine && { engine, binary };
+}
+
+/** The node-gyp build of a clone: nothing recorded its hash, so its ELF structure is checked. */
+function tryLocalBuild(attempts: LoadAttempt[]): { engine: ScanEngine; binary: string } | undefined {
+  if (!existsSync(LOCAL_BUILD)) {
+    attempts.push({ place: LOCAL_BUILD, reason: NOT_BUILT });
+    return undefined;
+  }
+  const problem = elfProblem(LOCAL_BUILD);
+  if (problem !== null) {
+    attempts.push({ place: LOCAL_BUILD, reason: problem });
+    return undefined;
+  }
+  const engine = tryRequire(LOCAL_BUILD, LOCAL_BUILD, attempts);
+  return engine && { engine, binary: LOCAL_BUILD };
+}
+
 /**
  * Returns the native engine if one loads, with the places tried before it. Never throws:
  * failures are in `attempts`.
@@ -94,22 +146,24 @@ function tryLoad(place: string, attempts: LoadAttempt[]): NativeScanEngine | und
 export function loadNativeEngine(): NativeLoadResult {
   if (cached) return cached;
   const attempts: LoadAttempt[] = [];
-  let engine: NativeScanEngine | undefined;
+  let found: { engine: ScanEngine; binary: string } | undefined;
   for (const name of platformPackageNames()) {
-    engine = tryLoad(name, attempts);
-    if (engine) break;
+    found = tryPlatformPackage(name, attempts);
+    if (found) break;
   }
-  if (!engine) {
-    if (existsSync(LOCAL_BUILD)) engine = tryLoad(LOCAL_BUILD, attempts);
-    else attempts.push({ place: LOCAL_BUILD, reason: NOT_BUILT });
-  }
-  cached = engine ? { engine, attempts } : { attempts };
+  found ??= tryLocalBuild(attempts);
+  cached = found ? { ...found, attempts } : { attempts };
   return cached;
+}
+
+/** Returns the attempts that found a binary which could not be used (not the places where none was). */
+function failedAttempts(attempts: readonly LoadAttempt[]): LoadAttempt[] {
+  return attempts.filter((a) => a.reason !== NOT_INSTALLED && a.reason !== NOT_BUILT);
 }
 
 /** A binary that exists but cannot be used is reported once (code RMS_NATIVE_LOAD_FAILED), never swallowed. */
 function warnAboutFailures(attempts: LoadAttempt[]): void {
-  const failed = attempts.filter((a) => a.reason !== NOT_INSTALLED && a.reason !== NOT_BUILT);
+  const failed = failedAttempts(attempts);
   if (warned || failed.length === 0) return;
   warned = true;
   process.emitWarning(
@@ -154,4 +208,40 @@ export function getScanEngine(env: NodeJS.ProcessEnv = process.env): ScanEngine 
 export function availableEngines(): ScanEngine[] {
   const { engine } = loadNativeEngine();
   return engine ? [tsEngine, engine] : [tsEngine];
+}
+
+/** What `status` reports about the scanner. */
+export interface ScannerStatus {
+  kind: 'native' | 'ts';
+  /**
+   * The native engine's SIGBUS guard (a log that shrinks while mapped is survived):
+   * `installed` when native runs; `unavailable` when a native binary was refused because it
+   * could not install it; `not-needed` for the TypeScript engine otherwise (pread cannot fault).
+   */
+  faultGuard: 'installed' | 'unavailable' | 'not-needed';
+  /** The native binary in use. */
+  binary?: string;
+  /** Why the TypeScript engine runs although ROCK_MS_SCANNER did not ask for it (one line). */
+  fallback?: string;
+}
+
+/**
+ * Returns which engine getScanEngine() gives here and, when it is TypeScript by default, why
+ * native is not used.
+ * @throws what getScanEngine throws (NativeUnavailableError, ConfigError).
+ */
+export function scannerStatus(env: NodeJS.ProcessEnv = process.env): ScannerStatus {
+  const engine = getScanEngine(env);
+  if (engine.kind === 'native') return { kind: 'native', faultGuard: 'installed', binary: loadNativeEngine().binary };
+  if (env.ROCK_MS_SCANNER === 'ts') return { kind: 'ts', faultGuard: 'not-needed' };
+  const { attempts } = loadNativeEngine();
+  const failed = failedAttempts(attempts);
+  return {
+    kind: 'ts',
+    faultGuard: failed.some((a) => NO_FAULT_GUARD.test(a.reason)) ? 'unavailable' : 'not-needed',
+    fallback:
+      failed.length > 0
+        ? failed.map((a) => `${a.place}: ${a.reason}`).join('; ')
+        : 'no native binary here (the platform package is not installed and there is no local build)',
+  };
 }

@@ -3,7 +3,7 @@
  * around whichever ScanEngine loaded. One read descriptor, opened when the file exists, so
  * that a follower can poll a log that the service has not created yet.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { InvalidArgumentError, LogNotFoundError, LogReplacedError, ScannerClosedError } from '../errors.js';
 import { decodeUtf8 } from '../protocol/json-text.js';
 import { checkKindMask, checkLimits, checkOffset } from './arguments.js';
@@ -39,8 +39,18 @@ export interface LogScanner {
 
 const EMPTY = new Float64Array(0);
 
+/** A path that names nothing: no such file, or a directory on the way is a file now. */
 function isMissing(err: unknown): boolean {
-  return (err as { code?: unknown })?.code === 'ENOENT';
+  const code = (err as { code?: unknown })?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function fileTypeOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a fifo';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'a special file';
 }
 
 class FileLogScanner implements LogScanner {
@@ -62,12 +72,20 @@ class FileLogScanner implements LogScanner {
       throw new ScannerClosedError(`the scanner of ${this.path} is closed; open a new one with openScanner()`);
     }
     if (this.fd === null) {
+      let fd: number;
       try {
-        this.fd = openSync(this.path, 'r');
+        // Non-blocking: opening a fifo for reading would otherwise wait for a writer, for ever.
+        fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (err) {
         if (isMissing(err)) return null;
         throw err;
       }
+      const st = fstatSync(fd);
+      if (!st.isFile()) {
+        closeSync(fd);
+        throw new LogNotFoundError(`${this.path} is ${fileTypeOf(st)}, not a regular file, so it cannot be the log; remove it, or point the service at another data dir`);
+      }
+      this.fd = fd;
     }
     return this.fd;
   }
@@ -77,7 +95,7 @@ class FileLogScanner implements LogScanner {
     if (fd !== null) return this.engine.scan(fd, offset, options);
     checkOffset(offset);
     checkLimits(options);
-    return { records: EMPTY, count: 0, nextOffset: offset, size: 0 };
+    return { records: EMPTY, count: 0, nextOffset: offset, size: 0, searchedTo: offset };
   }
 
   findLast(kindMask: number, before?: number): LogRecord | null {

@@ -19,7 +19,7 @@ import {
   possibleKinds,
   SESSION_END_BYTES,
 } from './line-classifier.js';
-import { RECORD_STRIDE, RecordKind, recordAt, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
+import { RECORD_STRIDE, RecordKind, recordAt, writeRecord, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
 
 /**
  * The default chunk. 256 KiB to 8 MiB scanned the bench log alike here (within this shared
@@ -105,12 +105,7 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
         }
       }
     }
-    out[o] = kind;
-    out[o + 1] = index;
-    out[o + 2] = lineStart;
-    out[o + 3] = payloadStart;
-    out[o + 4] = payloadEnd;
-    out[o + 5] = contentEnd + 1;
+    writeRecord(out, o, kind, index, lineStart, payloadStart, payloadEnd, contentEnd + 1);
   }
 
   /**
@@ -130,15 +125,33 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
 
   function scan(fd: number, offset: number, scanOptions?: ScanOptions): ScanResult {
     checkOffset(offset);
-    const { maxBytes, maxRecords } = checkLimits(scanOptions);
+    const { maxBytes, maxRecords, searchFrom } = checkLimits(scanOptions);
     const size = fstatSync(fd).size;
     const sink = new RecordSink(Math.min(maxRecords, FIRST_RECORDS));
-    if (offset >= size) return { records: sink.records, count: 0, nextOffset: offset, size };
+    if (offset >= size) return { records: sink.records, count: 0, nextOffset: offset, size, searchedTo: offset };
     const stopAt = offset + maxBytes;
     const w = windowFor();
-    w.reset(offset);
     let limit = size;
     let pos = offset;
+    if (searchFrom > offset && searchFrom <= size) {
+      // A partial line searched before: only the bytes appended since are looked at, so a line
+      // that grows for minutes costs each wake its new bytes, not its whole length again.
+      w.reset(searchFrom);
+      let contentEnd: number;
+      [contentEnd, limit] = streamToNewline(fd, w, size);
+      if (contentEnd < 0) return { records: sink.records, count: 0, nextOffset: offset, size: limit, searchedTo: limit };
+      if (contentEnd + 1 - offset > w.capacity) {
+        const got = readAt(fd, head, Math.min(HEAD_BYTES, contentEnd - offset), offset);
+        classifyLongLine(fd, headOf(head, 0, got), offset, contentEnd, w, sink.records, sink.next());
+        sink.count++;
+        pos = contentEnd + 1;
+      } else {
+        w.reset(offset);
+      }
+    } else {
+      w.reset(offset);
+    }
+    let partial = false;
     while (sink.count < maxRecords && pos < limit && (pos < stopAt || sink.count === 0)) {
       const rel = pos - w.base;
       const nl = rel < w.length ? w.view.indexOf(NEWLINE, rel) : -1;
@@ -149,7 +162,10 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
         pos = w.base + nl + 1;
         continue;
       }
-      if (w.end >= limit) break;
+      if (w.end >= limit) {
+        partial = true;
+        break;
+      }
       if (w.length - rel < HEAD_BYTES || (rel === 0 && w.length < w.capacity)) {
         limit = w.fillFrom(fd, pos, limit);
         continue;
@@ -161,7 +177,10 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
       const blankSoFar = lineHead === Head.SessionEndCandidate && isBlank(w.buf, rel + SESSION_END_BYTES.length, w.length);
       let contentEnd: number;
       [contentEnd, limit] = streamToNewline(fd, w, limit);
-      if (contentEnd < 0) break;
+      if (contentEnd < 0) {
+        partial = true;
+        break;
+      }
       // A session-end line only stays one while every byte after the marker is blank.
       const effectiveHead = lineHead === Head.SessionEndCandidate && !blankSoFar ? Head.Unknown : lineHead;
       const slot = sink.next();
@@ -169,7 +188,8 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
       sink.count++;
       pos = contentEnd + 1;
     }
-    return { records: sink.records, count: sink.count, nextOffset: pos, size: Math.min(size, limit) };
+    const end = Math.min(size, limit);
+    return { records: sink.records, count: sink.count, nextOffset: pos, size: end, searchedTo: partial ? end : pos };
   }
 
   /** Classifies the line `[lineStart, contentEnd)` that does not fit in the window. */

@@ -26,23 +26,38 @@ export const KindMask = {
 } as const;
 
 /**
- * Records come back as a flat Float64Array, RECORD_STRIDE numbers per line, so that a batch
- * of any size costs one allocation and one native call (SPEC 11: one N-API call per record
- * caps a scan at about 3 GB/s). Offsets are exact up to 2^53 bytes.
+ * Records come back as a flat Float64Array, `RECORD_LAYOUT.stride` numbers per line, so that a
+ * batch of any size costs one allocation and one native call (SPEC 11: one N-API call per
+ * record caps a scan at about 3 GB/s). Offsets are exact up to 2^53 bytes. This table is the
+ * one spelling of the layout on the TypeScript side; `native/record_layout.h` is the C++ one,
+ * the addon exports its numbers, and the loader refuses a binary whose numbers differ.
  */
-export const RECORD_STRIDE = 6;
-/** Field positions inside one record. */
-export const F_KIND = 0;
-/** Meta index for requests and responses; -1 for every other kind. */
-export const F_INDEX = 1;
-/** Offset of the line's first byte. */
-export const F_LINE_START = 2;
-/** Request/response: first byte after the start marker. Other kinds: equal to the line start. */
-export const F_PAYLOAD_START = 3;
-/** Request/response: first byte of the last end marker on the line. Other kinds: equal to the line start. Malformed with no end marker: the line end minus its newline. */
-export const F_PAYLOAD_END = 4;
-/** Offset just past the line's `\n`. */
-export const F_LINE_END = 5;
+export const RECORD_LAYOUT = {
+  stride: 6,
+  fields: {
+    kind: 0,
+    /** Meta index for requests and responses; -1 for every other kind. */
+    index: 1,
+    /** Offset of the line's first byte. */
+    lineStart: 2,
+    /** Request/response: first byte after the start marker. Other kinds: equal to the line start. */
+    payloadStart: 3,
+    /** Request/response: first byte of the last end marker on the line. Other kinds: equal to the line start. Malformed with no end marker: the line end minus its newline. */
+    payloadEnd: 4,
+    /** Offset just past the line's `\n`. */
+    lineEnd: 5,
+  },
+} as const;
+
+/** Numbers per record. */
+export const RECORD_STRIDE = RECORD_LAYOUT.stride;
+/** Field positions inside one record (RECORD_LAYOUT.fields). */
+export const F_KIND = RECORD_LAYOUT.fields.kind;
+export const F_INDEX = RECORD_LAYOUT.fields.index;
+export const F_LINE_START = RECORD_LAYOUT.fields.lineStart;
+export const F_PAYLOAD_START = RECORD_LAYOUT.fields.payloadStart;
+export const F_PAYLOAD_END = RECORD_LAYOUT.fields.payloadEnd;
+export const F_LINE_END = RECORD_LAYOUT.fields.lineEnd;
 
 /** One decoded record (convenience view of one stride of a ScanResult). */
 export interface LogRecord {
@@ -67,6 +82,13 @@ export interface ScanResult {
   nextOffset: number;
   /** The file size the scan saw (fstat). Smaller than the offset asked for means truncation. */
   size: number;
+  /**
+   * The bytes `[nextOffset, searchedTo)` hold no newline: when the scan stopped at a partial
+   * last line, the end of the data; otherwise `nextOffset`. Pass it back as `searchFrom` when
+   * scanning from `nextOffset` again, so that a line still being written is not searched from
+   * its start on every wake.
+   */
+  searchedTo: number;
 }
 
 export interface ScanOptions {
@@ -74,6 +96,13 @@ export interface ScanOptions {
   maxBytes?: number;
   /** Stop after this many lines, of any kind. Default 65536. */
   maxRecords?: number;
+  /**
+   * The caller knows that `[offset, searchFrom)` holds no newline (an earlier scan's
+   * `searchedTo` for the same offset): the first line's newline is looked for from there.
+   * Ignored unless `offset < searchFrom <= size`; a file that shrank below it is searched from
+   * `offset` again.
+   */
+  searchFrom?: number;
 }
 
 /**
@@ -105,4 +134,23 @@ export function recordAt(result: Pick<ScanResult, 'records'>, i: number): LogRec
     payloadEnd: r[b + F_PAYLOAD_END]!,
     lineEnd: r[b + F_LINE_END]!,
   };
+}
+
+/** Writes one record's fields at `out[o]` (the inverse of recordAt). */
+export function writeRecord(
+  out: Float64Array,
+  o: number,
+  kind: RecordKind,
+  index: number,
+  lineStart: number,
+  payloadStart: number,
+  payloadEnd: number,
+  lineEnd: number,
+): void {
+  out[o + F_KIND] = kind;
+  out[o + F_INDEX] = index;
+  out[o + F_LINE_START] = lineStart;
+  out[o + F_PAYLOAD_START] = payloadStart;
+  out[o + F_PAYLOAD_END] = payloadEnd;
+  out[o + F_LINE_END] = lineEnd;
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, WriteFailedError } from '../errors.js';
 import { appendLine, closeAppendFd, openAppendFd } from '../log-file/index.js';
 import { encodeRequestLine, PREVIOUS_LOG_SUFFIX, SESSION_END_LINE } from '../protocol/index.js';
 
@@ -13,6 +13,8 @@ export class SessionLog {
   #fd: number;
   #nextIndex = 1;
   #ended = false;
+  /** reopen() failed: #fd is the file that left the path, and each write first tries again. */
+  #lost = false;
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -53,6 +55,7 @@ export class SessionLog {
     if (index !== this.#nextIndex) {
       throw new InvalidArgumentError(`request index ${index} is not the next index ${this.#nextIndex}`);
     }
+    this.#retryReopen();
     appendLine(this.#fd, encodeRequestLine(compact, index, { endpoint }));
     this.#nextIndex = index + 1;
   }
@@ -64,6 +67,7 @@ export class SessionLog {
    */
   endSession(): boolean {
     if (this.#ended) return false;
+    this.#retryReopen();
     appendLine(this.#fd, SESSION_END_LINE);
     this.#ended = true;
     return true;
@@ -72,12 +76,36 @@ export class SessionLog {
   /**
    * Opens the path again after the log was replaced (a new inode under the name), so that
    * later request lines go where the runtime reads, not into the file that was moved away.
-   * @throws the open(2) error; the old descriptor then stays in use.
+   * When that fails (the data dir was deleted), every later write tries again first and,
+   * while it still fails, is refused: nothing goes into a file the runtime no longer sees.
+   * @throws the open(2) error.
    */
   reopen(): void {
-    const fd = openAppendFd(this.path);
+    let fd: number;
+    try {
+      fd = openAppendFd(this.path);
+    } catch (err) {
+      this.#lost = true;
+      throw err;
+    }
     closeAppendFd(this.#fd);
     this.#fd = fd;
+    this.#lost = false;
+  }
+
+  /** @throws WriteFailedError while the log's path cannot be opened again. */
+  #retryReopen(): void {
+    if (!this.#lost) return;
+    try {
+      this.reopen();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'an error';
+      throw new WriteFailedError(
+        `the log ${this.path} is gone and cannot be created again (${code}): its directory was deleted or is not usable; ` +
+          `nothing was written; re-create ${dirname(this.path)} and the service goes on by itself`,
+        { cause: err },
+      );
+    }
   }
 
   /** Closes the append descriptor. */

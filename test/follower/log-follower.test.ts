@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LogFollower, type ResetReason } from '../../src/follower/index.js';
+import { LogFollower, type LogUnavailable, type ResetReason } from '../../src/follower/index.js';
 import { encodeResponseLine } from '../../src/protocol/index.js';
 import { availableEngines, openScanner, recordAt, RecordKind } from '../../src/scanner/index.js';
+import { bytesRead } from '../scanner/log-files.js';
 
 const line = (index: number, text = 'x'): Buffer => encodeResponseLine(JSON.stringify({ text }), index);
 
@@ -198,6 +199,91 @@ for (const engine of availableEngines()) {
       follower.poke();
       appendFileSync(path, line(2));
       await until(() => indexes.length === 2, 2000, 'the re-created file');
+      assert.deepEqual(indexes, [1, 2]);
+    });
+
+    describe('a log that becomes unavailable and comes back', () => {
+      /** Follows with polling paused, as an idle service does: only file events and the recovery poll wake it. */
+      function followIdle() {
+        const followed = follow({ pollIntervalMs: 30 });
+        followed.follower.pausePolling();
+        const states: (LogUnavailable['reason'] | 'available')[] = [];
+        followed.follower.onAvailability((u) => states.push(u?.reason ?? 'available'));
+        return { ...followed, states };
+      }
+
+      it('the data dir deleted: reports the log missing, then follows the re-created dir and file', async () => {
+        path = join(dir, 'data', 'LLMService.log');
+        mkdirSync(join(dir, 'data'));
+        writeFileSync(path, line(1));
+        const { follower, indexes, resets, states } = followIdle();
+        follower.poke();
+        rmSync(join(dir, 'data'), { recursive: true });
+        await until(() => follower.unavailable?.reason === 'missing', 2000, 'the log reported missing');
+        mkdirSync(join(dir, 'data'));
+        appendFileSync(path, line(2));
+        await until(() => indexes.length === 2, 2000, 'the record in the re-created file');
+        assert.deepEqual(indexes, [1, 2]);
+        assert.equal(follower.unavailable, undefined);
+        assert.deepEqual(states, ['missing', 'available']);
+        assert.ok(resets.every((r) => r === 'replaced') && resets.length >= 1, `resets: ${resets}`);
+        // The recovery poll stopped (polling is paused): the watch on the new directory wakes it.
+        appendFileSync(path, line(3));
+        await until(() => indexes.length === 3, 2000, 'an append seen through the re-armed watch');
+      });
+
+      it('the log replaced by something it cannot open: reported once, then the regular file that replaces it is read from its start', async () => {
+        writeFileSync(path, line(1));
+        const { follower, indexes, states } = followIdle();
+        const errors: unknown[] = [];
+        follower.onError((err) => errors.push(err));
+        follower.poke();
+        rmSync(path);
+        mkdirSync(path);
+        follower.poke();
+        assert.equal(follower.unavailable?.reason, 'unreadable');
+        assert.match(String((follower.unavailable?.error as Error).message), /is a directory, not a regular file/);
+        for (let i = 0; i < 5; i++) follower.poke();
+        assert.equal(errors.length, 1, 'reported once, not at every wake');
+        rmSync(path, { recursive: true });
+        writeFileSync(path, Buffer.concat([line(4), line(5)]));
+        await until(() => indexes.length === 3, 2000, 'the records of the new file');
+        assert.deepEqual(indexes, [1, 4, 5]);
+        assert.deepEqual(states, ['unreadable', 'available']);
+      });
+
+      it('a fifo at the log path does not block the process', function () {
+        writeFileSync(path, line(1));
+        const { follower, indexes } = followIdle();
+        follower.poke();
+        rmSync(path);
+        try {
+          execFileSync('mkfifo', [path]);
+        } catch {
+          this.skip();
+        }
+        follower.poke();
+        assert.equal(follower.unavailable?.reason, 'unreadable');
+        assert.match(String((follower.unavailable?.error as Error).message), /is a fifo, not a regular file/);
+        assert.deepEqual(indexes, [1]);
+      });
+    });
+
+    it('searches a line still being written only from where it stopped, wake after wake', function () {
+      writeFileSync(path, Buffer.concat([line(1), Buffer.from(`LLM_RESPONSE_START{"long":"${'y'.repeat(4 << 20)}`)]));
+      const { follower, indexes } = follow({ pollIntervalMs: 60_000 });
+      follower.poke();
+      const grow = Buffer.alloc(64 << 10, 'z');
+      const read = bytesRead(() => {
+        for (let i = 0; i < 20; i++) {
+          appendFileSync(path, grow);
+          follower.poke();
+        }
+      });
+      if (read === null) this.skip();
+      assert.ok(read! < 2 * 20 * grow.length + (1 << 20), `${read} bytes read to follow ${20 * grow.length} new bytes of one line`);
+      appendFileSync(path, '"}LLM_RESPONSE_END{"index": 2}\n');
+      follower.poke();
       assert.deepEqual(indexes, [1, 2]);
     });
 

@@ -150,6 +150,112 @@ describe('ResponseRouter', () => {
     }
   });
 
+  it('a request timeout past 2^31-1 ms does not end the wait at once', async () => {
+    let settled = false;
+    const wait = router.waitFor(1, { timeoutMs: 2_592_000_000 }).finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(settled, false, 'a 30-day request timeout fired within 100 ms');
+    appendFileSync(path, encodeResponseLine('{"late":true}', 1));
+    assert.equal(await wait, '{"late":true}');
+  });
+
+  describe('orphans: a call whose wait ended without its response, re-attached by a retry', () => {
+    /** A wait for `index` that ends by a 504-style timeout, then the index orphaned as the service would. */
+    async function orphanedByTimeout(index: number): Promise<void> {
+      await assert.rejects(router.waitFor(index, { timeoutMs: 10 }), TimeoutError);
+      assert.equal(router.orphan(index), true);
+    }
+
+    it('keeps the response that arrives after the wait ended, for the retry to take', async () => {
+      await orphanedByTimeout(1);
+      assert.equal(router.takeOrphanResponse(1), undefined, 'nothing arrived yet');
+      assert.equal(router.isOrphan(1), true);
+      appendFileSync(path, encodeResponseLine('{"for":1}', 1));
+      follower.poke();
+      assert.equal(router.takeOrphanResponse(1), '{"for":1}');
+      assert.equal(router.isOrphan(1), false, 'a claimed orphan is forgotten');
+      assert.equal(router.takeOrphanResponse(1), undefined);
+    });
+
+    it('a retry that waits on an orphan gets the response as soon as it is in the log', async () => {
+      const cancelled = router.waitFor(2);
+      router.cancel(2, new AbortedError('the agent closed the connection'));
+      await assert.rejects(cancelled, AbortedError);
+      router.orphan(2);
+      const retry = router.waitFor(2);
+      appendFileSync(path, encodeResponseLine('{"for":2}', 2));
+      assert.equal(await retry, '{"for":2}');
+      assert.equal(router.isOrphan(2), false);
+    });
+
+    it('a retry of an orphan whose response is already in the log is answered at once, even after the session ended', async () => {
+      await orphanedByTimeout(3);
+      appendFileSync(path, Buffer.concat([encodeResponseLine('{"for":3}', 3), SESSION_END_LINE]));
+      follower.poke();
+      assert.equal(router.sessionEnded, true);
+      assert.equal(await router.waitFor(3), '{"for":3}');
+      await assert.rejects(router.waitFor(4), SessionEndedError, 'any other call after the session ended');
+    });
+
+    it('an orphan whose response never came fails with SessionEndedError once the session ended', async () => {
+      await orphanedByTimeout(5);
+      appendFileSync(path, SESSION_END_LINE);
+      follower.poke();
+      await assert.rejects(router.waitFor(5), SessionEndedError);
+    });
+
+    it('finds a response that arrived unclaimed a moment before orphan() was called', async () => {
+      await assert.rejects(router.waitFor(6, { timeoutMs: 10 }), TimeoutError);
+      appendFileSync(path, encodeResponseLine('{"for":6}', 6));
+      follower.poke();
+      router.orphan(6);
+      assert.equal(router.takeOrphanResponse(6), '{"for":6}');
+    });
+
+    it('holds no payload bytes, only where the response is: a response of 1 MiB is read from the log when claimed', async () => {
+      await orphanedByTimeout(7);
+      const big = `{"s":"${'m'.repeat(1 << 20)}"}`;
+      appendFileSync(path, encodeResponseLine(big, 7));
+      follower.poke();
+      assert.equal(router.takeOrphanResponse(7), big);
+    });
+
+    it('remembers at most maxOrphans, forgetting the oldest', async () => {
+      router.close();
+      router = new ResponseRouter(follower, { maxOrphans: 2 });
+      for (const index of [1, 2, 3]) router.orphan(index);
+      assert.deepEqual([1, 2, 3].map((i) => router.isOrphan(i)), [false, true, true]);
+      assert.throws(() => new ResponseRouter(follower, { maxOrphans: -1 }), InvalidArgumentError);
+    });
+
+    it('an index someone still waits for is no orphan', async () => {
+      const wait = router.waitFor(8);
+      assert.equal(router.orphan(8), false);
+      assert.equal(router.isOrphan(8), false);
+      appendFileSync(path, encodeResponseLine('{}', 8));
+      await wait;
+    });
+
+    it('after the log is truncated, an orphan finds its response again in the new content', async () => {
+      await orphanedByTimeout(9);
+      appendFileSync(path, encodeResponseLine('{"old":9}', 9));
+      follower.poke();
+      writeFileSync(path, encodeRequestLine('{"q":9}', 9));
+      follower.poke();
+      assert.equal(router.takeOrphanResponse(9), undefined, 'the old location means nothing in the new file');
+      appendFileSync(path, encodeResponseLine('{"new":9}', 9));
+      follower.poke();
+      assert.equal(router.takeOrphanResponse(9), '{"new":9}');
+    });
+
+    it('an orphan whose response is not JSON fails its retry with BadResponseError', async () => {
+      await orphanedByTimeout(10);
+      appendFileSync(path, encodeResponseLine('not json', 10));
+      follower.poke();
+      await assert.rejects(router.waitFor(10), BadResponseError);
+    });
+  });
+
   it('fails pending waiters with AbortedError on close', async () => {
     const wait = router.waitFor(1);
     router.close();

@@ -52,7 +52,7 @@ function generateLog(rand: () => number, bytes: number): Buffer {
 
 function batchOf(engine: ScanEngine, fd: number, offset: number, options: ScanOptions) {
   const r = engine.scan(fd, offset, options);
-  return { records: Array.from(r.records.subarray(0, r.count * RECORD_STRIDE)), count: r.count, nextOffset: r.nextOffset, size: r.size };
+  return { records: Array.from(r.records.subarray(0, r.count * RECORD_STRIDE)), count: r.count, nextOffset: r.nextOffset, size: r.size, searchedTo: r.searchedTo };
 }
 
 describe('native and TypeScript engines agree', () => {
@@ -65,7 +65,7 @@ describe('native and TypeScript engines agree', () => {
   after(() => dir.dispose());
 
   for (const seed of [1, 2, 3]) {
-    it(`on a generated log of a few MiB scanned while it grows (seed ${seed}), batch for batch`, function () {
+    it(`on a generated log of a few MiB scanned while it grows (seed ${seed}), batch for batch, resuming partial lines`, function () {
       this.timeout(120_000);
       const rand = random(seed);
       const log = generateLog(rand, 4 * 1024 * 1024);
@@ -76,15 +76,22 @@ describe('native and TypeScript engines agree', () => {
         let written = 0;
         let offset = 0;
         let lines = 0;
+        // As the follower does: a partial line is searched from where the last scan stopped.
+        let searchFrom: number | undefined;
         while (written < log.length) {
           const next = Math.min(log.length, written + Math.floor(rand() * 400_000) + 1);
           appendFileSync(path, log.subarray(written, next));
           written = next;
           for (;;) {
-            const options: ScanOptions = { maxRecords: 1 + Math.floor(rand() * 50), maxBytes: rand() < 0.5 ? undefined : 1 + Math.floor(rand() * 300_000) };
+            const options: ScanOptions = {
+              maxRecords: 1 + Math.floor(rand() * 50),
+              maxBytes: rand() < 0.5 ? undefined : 1 + Math.floor(rand() * 300_000),
+              searchFrom: rand() < 0.8 ? searchFrom : undefined,
+            };
             const a = batchOf(tsEngine, fd, offset, options);
             const b = batchOf(native, fd, offset, options);
             assert.deepEqual(b, a, `batch at offset ${offset} with ${JSON.stringify(options)}`);
+            searchFrom = a.searchedTo;
             if (a.nextOffset === offset) break;
             offset = a.nextOffset;
             lines += a.count;

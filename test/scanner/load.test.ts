@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { platformPackageNames } from '../../src/scanner/load.js';
@@ -55,10 +56,18 @@ describe('scanner loader', function () {
     return root;
   }
 
-  function platformPackage(root: string, main: string, body: Buffer | string): void {
+  /**
+   * Lays out the platform package with `body` as its binary. Its package.json records the size
+   * and SHA-256 of `recorded` (default: `body`), as `npm run package` does; null records none.
+   */
+  function platformPackage(root: string, main: string, body: Buffer | string, recorded: Buffer | string | null = body): void {
     const pkg = join(root, 'node_modules', PLATFORM_PACKAGE);
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: PLATFORM_PACKAGE, version: '0.0.0', main }));
+    const binary =
+      recorded === null
+        ? undefined
+        : { file: main, size: Buffer.byteLength(recorded), sha256: createHash('sha256').update(recorded).digest('hex') };
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: PLATFORM_PACKAGE, version: '0.0.0', main, rockModelService: { binary } }));
     writeFileSync(join(pkg, main), body);
   }
 
@@ -122,17 +131,16 @@ describe('scanner loader', function () {
       assert.match(quiet.stderr, /RMS_NATIVE_LOAD_FAILED.*\n.*rock_model_service\.node: failed to load/);
     });
 
-    it('the platform package comes first and loads by its package.json main', function () {
+    it('the platform package comes first and loads the binary its package.json records', function () {
       if (!built) this.skip();
       const root = packageCopy('platform');
-      platformPackage(root, 'rock-model-service.linux-x64-gnu.node', Buffer.from(''));
-      copyFileSync(ADDON, join(root, 'node_modules', PLATFORM_PACKAGE, 'rock-model-service.linux-x64-gnu.node'));
+      platformPackage(root, 'rock-model-service.linux-x64-gnu.node', readFileSync(ADDON));
       const out = choose(root, 'native');
       assert.equal(out.kind, 'native');
       assert.deepEqual(out.attempts, []);
     });
 
-    it('a corrupt platform package is reported, and the local build is tried next', () => {
+    it('a platform binary that is not a loadable library is reported, and the local build is tried next', () => {
       const root = packageCopy('corrupt-platform');
       platformPackage(root, 'rock-model-service.linux-x64-gnu.node', 'garbage');
       const out = choose(root, 'native');
@@ -141,11 +149,62 @@ describe('scanner loader', function () {
       assert.match(out.error!.message, /rock_model_service\.node: not built/);
     });
 
-    it('a module that loads but is not this scanner is refused with the reason', () => {
-      const root = packageCopy('impostor');
-      platformPackage(root, 'index.js', 'module.exports = { scan() {} };');
+    it('a platform package whose package.json records no binary is refused before anything is loaded', () => {
+      const root = packageCopy('no-manifest');
+      platformPackage(root, 'rock-model-service.linux-x64-gnu.node', 'module.exports = 1', null);
       const out = choose(root, 'native');
-      assert.match(out.error!.message, /is not the rock-model-service scanner/);
+      assert.match(out.error!.message, /records no binary size and SHA-256 \(rockModelService\.binary\); reinstall the package/);
+    });
+
+    it('a manifest that names a file outside its package is refused as no manifest', () => {
+      const root = packageCopy('escape');
+      platformPackage(root, '../../escape.node', 'x');
+      const out = choose(root, 'native');
+      assert.match(out.error!.message, /records no binary size and SHA-256/);
+    });
+
+    describe('a damaged platform binary falls back to TypeScript with the reason, never a crash', () => {
+      const binary = (): Buffer => readFileSync(ADDON);
+      before(function () {
+        if (!built) this.skip();
+      });
+
+      /** The platform package holds `body` where the real binary was recorded; the loader must refuse it. */
+      function assertRefused(name: string, body: Buffer, reason: RegExp): void {
+        const root = packageCopy(name);
+        platformPackage(root, 'rock-model-service.linux-x64-gnu.node', body, binary());
+        const quiet = choose(root, undefined);
+        assert.equal(quiet.kind, 'ts', name);
+        assert.match(quiet.stderr, /RMS_NATIVE_LOAD_FAILED/, name);
+        assert.match(quiet.stderr, reason, name);
+        const forced = choose(root, 'native');
+        assert.equal(forced.error?.code, 'RMS_NATIVE_UNAVAILABLE', name);
+        assert.match(forced.error!.message, reason, name);
+      }
+
+      for (const size of [1000, 30_000, 61_400, 62_000, -1]) {
+        it(`cut to ${size < 0 ? 'one byte short' : `${size} bytes`}`, () => {
+          const whole = binary();
+          const cut = size < 0 ? whole.length - 1 : size;
+          assertRefused(`truncated-${cut}`, whole.subarray(0, cut), new RegExp(`is ${cut} bytes, but its package recorded ${whole.length}: it is truncated or damaged`));
+        });
+      }
+
+      it('64 random bytes written into .text', () => {
+        const damaged = Buffer.from(binary());
+        const text = sectionRange(damaged, '.text');
+        randomBytes(64).copy(damaged, text.offset + Math.floor((text.size - 64) / 2));
+        assertRefused('random-text', damaged, /has SHA-256 [0-9a-f]{64}, but its package recorded [0-9a-f]{64}: it is damaged/);
+      });
+
+      it('a truncated local build (nothing recorded its hash) is refused by its ELF structure', () => {
+        const root = packageCopy('truncated-build');
+        mkdirSync(join(root, 'build', 'Release'), { recursive: true });
+        writeFileSync(join(root, 'build', 'Release', 'rock_model_service.node'), binary().subarray(0, 40_000));
+        const out = choose(root, undefined);
+        assert.equal(out.kind, 'ts');
+        assert.match(out.stderr, /rock_model_service\.node is 40000 bytes, but its .* runs to byte \d+: it is truncated; rebuild it/);
+      });
     });
 
     it('importing the loader loads nothing: a bad ROCK_MS_SCANNER only fails when an engine is asked for', () => {
@@ -166,3 +225,20 @@ describe('scanner loader', function () {
     assert.deepEqual(platformPackageNames('win32', 'x64'), ['rock-model-service-win32-x64-msvc']);
   });
 });
+
+/** The file offset and size of the ELF64 section `name` (the tests damage the real binary's code). */
+function sectionRange(elf: Buffer, name: string): { offset: number; size: number } {
+  const shoff = Number(elf.readBigUInt64LE(0x28));
+  const shentsize = elf.readUInt16LE(0x3a);
+  const shnum = elf.readUInt16LE(0x3c);
+  const shstrndx = elf.readUInt16LE(0x3e);
+  const header = (i: number): number => shoff + i * shentsize;
+  const names = Number(elf.readBigUInt64LE(header(shstrndx) + 0x18));
+  for (let i = 0; i < shnum; i++) {
+    const nameAt = names + elf.readUInt32LE(header(i));
+    if (elf.toString('latin1', nameAt, elf.indexOf(0, nameAt)) === name) {
+      return { offset: Number(elf.readBigUInt64LE(header(i) + 0x18)), size: Number(elf.readBigUInt64LE(header(i) + 0x20)) };
+    }
+  }
+  throw new Error(`no section ${name}`);
+}

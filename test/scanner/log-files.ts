@@ -1,5 +1,5 @@
 /** What the scanner tests share: the engines to run, temporary logs, and records as plain tuples. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableEngines } from '../../src/scanner/load.js';
@@ -46,4 +46,21 @@ export function scanToEnd(engine: ScanEngine, fd: number, offset = 0, options?: 
 export function tempDir(prefix: string): { path: string; file(name: string): string; dispose(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, file: (name) => join(path, name), dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Returns what `fn` made this process read from files: the bytes of read(2)/pread(2)
+ * (/proc/self/io `rchar`) plus 4 KiB per minor page fault (a mapped page touched). Null where
+ * /proc/self/io does not exist. A count of bytes examined, not of time, so a loaded machine
+ * does not change it.
+ */
+export function bytesRead(fn: () => void): number | null {
+  if (!existsSync('/proc/self/io')) return null;
+  const rchar = (): number => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+  const r0 = rchar();
+  const f0 = process.resourceUsage().minorPageFault;
+  fn();
+  const faults = process.resourceUsage().minorPageFault - f0;
+  // Reading /proc/self/io is itself a read of a few hundred bytes: counted, and negligible.
+  return rchar() - r0 + faults * 4096;
 }

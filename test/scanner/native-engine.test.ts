@@ -10,10 +10,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { loadNativeEngine, type NativeScanEngine } from '../../src/scanner/load.js';
-import type { NativeBinding } from '../../src/scanner/native-engine.js';
+import { loadNativeEngine } from '../../src/scanner/load.js';
+import { bindingProblem, EXPECTED_LAYOUT, type NativeBinding } from '../../src/scanner/native-engine.js';
 import { tsEngine } from '../../src/scanner/ts-engine.js';
-import { KindMask, RecordKind } from '../../src/scanner/types.js';
+import { F_LINE_END, KindMask, RECORD_LAYOUT, RecordKind, type ScanEngine } from '../../src/scanner/types.js';
 import { scanToEnd, tempDir, tupleOf } from './log-files.js';
 
 const ADDON = fileURLToPath(new URL('../../build/Release/rock_model_service.node', import.meta.url));
@@ -24,7 +24,7 @@ const requestLine = (index: number | string, payload = '{"a":1}') =>
   `LLM_REQUEST_START${payload}LLM_REQUEST_END{"timestamp": 1732500000000, "index": ${index}}\n`;
 
 describe('native engine', function () {
-  let engine: NativeScanEngine;
+  let engine: ScanEngine;
   let binding: NativeBinding;
   const dir = tempDir('rms-native-');
 
@@ -70,7 +70,8 @@ describe('native engine', function () {
           () => binding.findLast(fd, 1 << 6, -1),
           () => binding.findLast(fd, KindMask.Request, -2),
           () => binding.findLast(fd, KindMask.Request, 2 ** 53),
-          () => binding.countLines(-5),
+          () => binding.scan(fd, 0, undefined, 1, -1),
+          () => binding.scan(fd, 0, undefined, 1, 0.5),
         ];
         for (const call of calls) {
           assert.throws(call, (err: Error & { code?: string }) => {
@@ -93,6 +94,7 @@ describe('native engine', function () {
           ['unknown kind bit', (e) => e.findLast(fd, 1 << 9)],
           ['empty kind mask', (e) => e.findLast(fd, 0)],
           ['negative before', (e) => e.findLast(fd, KindMask.Request, -3)],
+          ['fractional searchFrom', (e) => e.scan(fd, 0, { searchFrom: 2.5 })],
         ];
         for (const [what, call] of bad) {
           let tsMessage = '';
@@ -108,7 +110,7 @@ describe('native engine', function () {
 
     it('reports a closed descriptor as EBADF with the system call, like fs does', () => {
       const fd = withLog('', (f) => f);
-      for (const call of [() => engine.scan(fd, 0), () => engine.findLast(fd, KindMask.Request), () => engine.countLines(fd)]) {
+      for (const call of [() => engine.scan(fd, 0), () => engine.findLast(fd, KindMask.Request)]) {
         assert.throws(call, { code: 'EBADF', syscall: 'fstat', message: 'EBADF: bad file descriptor, fstat' });
       }
     });
@@ -199,7 +201,7 @@ describe('native engine', function () {
             // Only a fault makes the scan take a fresh size smaller than where it got to.
             if (r.nextOffset > r.size) caught++;
             assert.ok(r.nextOffset <= content.length);
-            for (let i = 0; i < r.count; i++) assert.equal(r.records[i * 6 + 5], (i + 1) * (content.length / 8192));
+            for (let i = 0; i < r.count; i++) assert.equal(r.records[i * RECORD_LAYOUT.stride + F_LINE_END], (i + 1) * (content.length / 8192));
             engine.findLast(fd, KindMask.Request);
           }
         } finally {
@@ -306,10 +308,25 @@ describe('native engine', function () {
     });
   });
 
-  it('counts newlines over the whole file (the memchr ceiling of bench/scan)', () => {
-    withLog(`a\n\nb\r\n${'x'.repeat(300_000)}\npartial`, (fd) => {
-      assert.equal(engine.countLines(fd), 4);
+  describe('the record layout and the fault guard it reports', () => {
+    it('exports the record layout of native/record_layout.h, equal to the TypeScript table', () => {
+      assert.deepEqual(binding.layout, { stride: RECORD_LAYOUT.stride, fields: { ...RECORD_LAYOUT.fields }, kinds: { ...RecordKind } });
+      assert.deepEqual(binding.layout, EXPECTED_LAYOUT);
     });
-    withLog('', (fd) => assert.equal(engine.countLines(fd), 0));
+
+    it('reports its SIGBUS guard as installed, and ships no function beyond scan and findLast', () => {
+      assert.equal(binding.faultGuard, true);
+      assert.deepEqual(Object.keys(binding).sort(), ['abiVersion', 'faultGuard', 'findLast', 'layout', 'scan']);
+    });
+
+    it('the loader refuses a binary whose layout or fault guard is not what this package reads', () => {
+      assert.equal(bindingProblem(binding), null);
+      assert.match(bindingProblem({ scan() {} })!, /is not the rock-model-service scanner/);
+      assert.match(bindingProblem({ ...binding, abiVersion: 1 })!, /speaks scanner ABI 1, this package needs 3/);
+      const moved = { ...EXPECTED_LAYOUT, fields: { ...EXPECTED_LAYOUT.fields, index: 5, lineEnd: 1 } };
+      assert.match(bindingProblem({ ...binding, layout: moved })!, /record layout .* differs/);
+      assert.match(bindingProblem({ ...binding, layout: { ...EXPECTED_LAYOUT, stride: 7 } })!, /record layout/);
+      assert.match(bindingProblem({ ...binding, faultGuard: false })!, /could not install its SIGBUS handler/);
+    });
   });
 });
