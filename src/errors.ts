@@ -59,6 +59,12 @@ const ERROR_TABLE = {
   RMS_ABORTED: { status: 503, exit: EXIT_FAILURE, retry: true, message: 'the operation was aborted' },
   RMS_LOG_NOT_FOUND: { status: 500, exit: EXIT_FAILURE, retry: true, message: 'the log does not exist (yet)' },
   RMS_LOG_REPLACED: { status: 500, exit: EXIT_FAILURE, retry: true, message: 'the log changed under its reader' },
+  RMS_LOG_UNAVAILABLE: {
+    status: 503,
+    exit: EXIT_FAILURE,
+    retry: true,
+    message: 'the log is gone or cannot be opened; the service goes on by itself once its path is usable again',
+  },
   RMS_WRITE_FAILED: { status: 500, exit: EXIT_FAILURE, retry: true, message: 'appending to the log failed; nothing usable was written' },
   RMS_NATIVE_UNAVAILABLE: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'the native scanner could not be loaded' },
   RMS_NATIVE_LOAD_FAILED: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'a native scanner binary exists but could not be used' },
@@ -248,6 +254,11 @@ export class LogNotFoundError extends ModelServiceError {
 /** The log changed under a reader (truncated, or replaced by another file) while it read. */
 export class LogReplacedError extends ModelServiceError {
   static override readonly code = 'RMS_LOG_REPLACED';
+}
+
+/** The service's log is gone (its data dir deleted) or replaced by something it cannot open; agents are refused until it is usable again. */
+export class LogUnavailableError extends ModelServiceError {
+  static override readonly code = 'RMS_LOG_UNAVAILABLE';
 }
 
 /** Appending a line to the log failed (disk full, file-size limit, short write); nothing usable was written. */

@@ -8,5 +8,5 @@ export {
   type ResetReason,
   type FollowerErrorListener,
 } from './log-follower.js';
-export { ResponseRouter, type ResponseRouterOptions } from './response-router.js';
+export { ResponseRouter } from './response-router.js';
 export { IndexedWaiters, type IndexedWaitersOptions, type WaitOptions } from './indexed-waiters.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidArgumentError, WriteFailedError } from '../errors.js';
+import { InvalidArgumentError, LogUnavailableError } from '../errors.js';
 import { appendLine, closeAppendFd, openAppendFd } from '../log-file/index.js';
 import { encodeRequestLine, PREVIOUS_LOG_SUFFIX, SESSION_END_LINE } from '../protocol/index.js';
 
@@ -93,14 +93,19 @@ export class SessionLog {
     this.#lost = false;
   }
 
-  /** @throws WriteFailedError while the log's path cannot be opened again. */
+  /** The log left its path (its follower says so): the next write opens the path again first. */
+  markLost(): void {
+    this.#lost = true;
+  }
+
+  /** @throws LogUnavailableError while the log's path cannot be opened again. */
   #retryReopen(): void {
     if (!this.#lost) return;
     try {
       this.reopen();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'an error';
-      throw new WriteFailedError(
+      throw new LogUnavailableError(
         `the log ${this.path} is gone and cannot be created again (${code}): its directory was deleted or is not usable; ` +
           `nothing was written; re-create ${dirname(this.path)} and the service goes on by itself`,
         { cause: err },

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { resolveServiceConfig, type ServiceConfigInput } from '../config/resolve.js';
 import type { ServiceConfig } from '../config/types.js';
 import { LogFollower, ResponseRouter } from '../follower/index.js';
+import { LogUnavailableError } from '../errors.js';
 import { HttpService } from '../http/http-service.js';
 import { sendJson } from '../http/reply.js';
 import { checkLogLevel, createLogger, type Logger } from '../log/logger.js';
@@ -152,6 +153,16 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
   });
   const http = createHttp(config, log, metrics);
   follower.onError((err) => log.warn({ err }, 'scanning the log failed; retrying on the next change'));
+  follower.onAvailability((unavailable) => {
+    if (unavailable === undefined) {
+      log.info({ log: config.logFile }, 'the log is usable again; serving agents');
+      return;
+    }
+    log.warn({ log: config.logFile, reason: unavailable.reason }, 'the log is gone or cannot be opened; agents are answered 503 until it is usable again');
+    sessionLog.markLost();
+    // Their request lines went with the file: the runtime will never answer them. A retry is a new turn once the log is back.
+    router.failAll(new LogUnavailableError(`the log ${config.logFile} is ${unavailable.reason}, and this call's request line with it; send the request again`));
+  });
   follower.onReset((reason) => {
     log.warn({ reason }, 'the log was truncated or replaced; following it from its start, pending calls keep waiting');
     if (reason === 'replaced') sessionLog.reopen();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WriteFailedError } from '../../src/errors.js';
+import { LogUnavailableError } from '../../src/errors.js';
 import { SessionLog } from '../../src/server/session-log.js';
 import { startTestService } from '../helpers/service.js';
 
@@ -28,7 +28,7 @@ describe('SessionLog when its data dir is deleted', () => {
       assert.throws(() => log.reopen(), { code: 'ENOENT' });
       assert.throws(
         () => log.appendRequest('{"q":2}', 2),
-        (err: Error) => err instanceof WriteFailedError && /LLMService\.log is gone .*re-create .*data and the service goes on by itself/.test(err.message),
+        (err: Error) => err instanceof LogUnavailableError && /LLMService\.log is gone .*re-create .*data and the service goes on by itself/.test(err.message),
       );
       assert.equal(log.nextIndex, 2, 'a refused write uses up no index');
       mkdirSync(dataDir);
@@ -48,11 +48,12 @@ describe('SessionLog when its data dir is deleted', () => {
       let answer: Response | undefined;
       for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
         answer = await service.chat('{"model":"m","messages":[]}', { signal: AbortSignal.timeout(2000) });
-        if (answer.status === 500) break;
+        if (answer.status === 503) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      assert.equal(answer!.status, 500);
+      assert.equal(answer!.status, 503);
       assert.match(JSON.stringify(await answer!.json()), /is gone and cannot be created again/);
+      assert.equal(answer!.headers.get('x-should-retry'), null, 'a retry helps once the dir is back');
       mkdirSync(join(dir, 'data'));
       const reply = service.chat('{"model":"m","messages":[{"role":"user","content":"back"}]}');
       for (const deadline = Date.now() + 5000; !existsSync(service.logFile) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
@@ -61,6 +62,21 @@ describe('SessionLog when its data dir is deleted', () => {
       const ok = await reply;
       assert.equal(ok.status, 200);
       assert.equal(await ok.text(), '{"choices":[]}');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('answers a call that waits when the dir is deleted with 503: its request line went with the file', async function () {
+    this.timeout(20_000);
+    const service = await startTestService({}, join(dir, 'data'));
+    try {
+      const waiting = service.chat('{"model":"m","messages":[]}');
+      await service.request(1);
+      rmSync(join(dir, 'data'), { recursive: true });
+      const answer = await waiting;
+      assert.equal(answer.status, 503);
+      assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'RMS_LOG_UNAVAILABLE');
     } finally {
       await service.close();
     }
