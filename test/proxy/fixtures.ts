@@ -111,23 +111,26 @@ export async function startProxy(input: ServiceConfigInput = {}): Promise<TestPr
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const readLines = async (file: string) =>
-    (await readFile(file, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
     url: server.url,
     dir,
     recordingFile,
-    records: () => readLines(recordingFile),
-    logLines: () => readLines(serviceLogFile),
+    records: () => readJsonLines(recordingFile),
+    logLines: () => readJsonLines(serviceLogFile),
     metrics: async () => (await fetch(`${server.url}/metrics`)).text(),
     async close() {
       await server.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The JSON lines of `file` (none while it does not exist). */
+async function readJsonLines(file: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(file, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** POSTs to the proxy's chat endpoint. */
@@ -286,18 +289,13 @@ export async function startProxyProcess(config: string[], env: NodeJS.ProcessEnv
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const readLines = async (file: string) =>
-    (await readFile(file, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
     url,
     pid: child.pid!,
     dir,
     rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
-    records: () => readLines(recordingFile),
-    logLines: () => readLines(serviceLog),
+    records: () => readJsonLines(recordingFile),
+    logLines: () => readJsonLines(serviceLog),
     close: stop,
   };
 }

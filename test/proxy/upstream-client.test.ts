@@ -11,6 +11,7 @@ import { HttpService } from '../../src/http/http-service.js';
 import { envProxies, NoProxy, proxyFor } from '../../src/proxy/env-proxy.js';
 import { registerProxyRoutes } from '../../src/proxy/index.js';
 import { collect, freePort, makeTempDir, removeDir, requireBuiltCli, spawnCli } from '../helpers/cli.js';
+import { LoadedModules } from '../helpers/loaded-modules.js';
 import { COMPLETION, OutboundProxy, ScriptedUpstream, json, startProxyProcess } from './fixtures.js';
 
 function hasOpenssl(): boolean {
@@ -281,35 +282,24 @@ describe('proxy mode through an outbound proxy', () => {
 describe('proxy mode start-up cost of the outbound proxy support', function () {
   this.timeout(30_000);
   let dir: string;
-  const HOOKS = `import { appendFileSync } from 'node:fs';
-let out;
-export function initialize(data) { out = data.out; }
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(out, result.url + '\\n');
-  return result;
-}`;
 
   before(requireBuiltCli);
-  beforeEach(() => {
-    dir = makeTempDir('proxy-startup');
-    writeFileSync(join(dir, 'hooks.mjs'), HOOKS);
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(new URL('./hooks.mjs', import.meta.url), { data: { out: process.env.LOADED_OUT } });`);
-  });
+  beforeEach(() => (dir = makeTempDir('proxy-startup')));
   afterEach(() => removeDir(dir));
 
-  async function loadedWith(env: NodeJS.ProcessEnv): Promise<string[]> {
-    const out = join(dir, `loaded-${Object.keys(env).join('-') || 'none'}.txt`);
-    writeFileSync(out, '');
-    const service = await startProxyProcess(['proxy_base_url: http://127.0.0.1:9/v1'], { LOADED_OUT: out, NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}`, ...env });
-    await service.close();
-    return readFileSync(out, 'utf8').split('\n').filter((url) => /proxy-agent|agent-base|\/debug\//.test(url));
-  }
-
   it('loads the proxy agents only when a proxy variable is set', async () => {
+    const modules = new LoadedModules(dir);
     const clean = Object.fromEntries(['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'].map((name) => [name, '']));
-    assert.deepEqual(await loadedWith(clean), []);
-    const loaded = await loadedWith({ ...clean, HTTPS_PROXY: 'http://127.0.0.1:3128' });
+    const agents = async (env: NodeJS.ProcessEnv) => {
+      const watch = modules.watch();
+      const service = await startProxyProcess(['proxy_base_url: http://127.0.0.1:9/v1'], { ...watch.env, ...clean, ...env });
+      await service.close();
+      const loaded = watch.loaded();
+      assert.ok(loaded.some((url) => url.endsWith('/dist/proxy/forwarding-backend.js')), 'the hook saw proxy mode load');
+      return loaded.filter((url) => /proxy-agent|agent-base|\/debug\//.test(url));
+    };
+    assert.deepEqual(await agents({}), []);
+    const loaded = await agents({ HTTPS_PROXY: 'http://127.0.0.1:3128' });
     assert.ok(loaded.some((url) => url.includes('/https-proxy-agent/')), loaded.join('\n'));
   });
 });
