@@ -31,7 +31,11 @@ export interface Route {
   proxy: string | undefined;
 }
 
-type MakeProxyAgent = (proxy: URL, target: URL) => http.Agent;
+/** The proxies the environment names, and the maker of an agent through one (loaded only when there are proxies). */
+interface Outbound {
+  proxies: EnvProxies;
+  makeAgent(proxy: URL, target: URL): http.Agent;
+}
 
 /**
  * Sends attempts upstream over keep-alive connections with node:http, through the outbound
@@ -51,8 +55,7 @@ export class UpstreamClient {
 
   private constructor(
     readonly timeoutMs: number,
-    private readonly proxies: EnvProxies | undefined,
-    private readonly makeProxyAgent: MakeProxyAgent | undefined,
+    private readonly outbound: Outbound | undefined,
   ) {}
 
   /**
@@ -63,14 +66,15 @@ export class UpstreamClient {
    */
   static async create(timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<UpstreamClient> {
     const proxies = envProxies(env);
-    const make = proxies === undefined ? undefined : (await import('./proxy-agents.js')).proxyAgent;
-    return new UpstreamClient(timeoutMs, proxies, make);
+    if (proxies === undefined) return new UpstreamClient(timeoutMs, undefined);
+    const { proxyAgent } = await import('./proxy-agents.js');
+    return new UpstreamClient(timeoutMs, { proxies, makeAgent: proxyAgent });
   }
 
   /** @returns the outbound proxies in use, redacted for a log line (nothing when none is set). */
   describeProxies(): { httpProxy?: string; httpsProxy?: string; noProxy?: string } {
-    if (this.proxies === undefined) return {};
-    const { http: forHttp, https: forHttps, noProxy } = this.proxies;
+    if (this.outbound === undefined) return {};
+    const { http: forHttp, https: forHttps, noProxy } = this.outbound.proxies;
     return {
       ...(forHttp ? { httpProxy: redactUrl(forHttp.href) } : {}),
       ...(forHttps ? { httpsProxy: redactUrl(forHttps.href) } : {}),
@@ -80,8 +84,7 @@ export class UpstreamClient {
 
   /** @returns the attempt, already under way. */
   send(url: URL, headers: OutgoingHttpHeaders, body: Buffer): UpstreamAttempt {
-    const route = this.route(url);
-    return new UpstreamAttempt(url, headers, body, this.timeoutMs, route);
+    return new UpstreamAttempt(url, headers, body, this.timeoutMs, this.route(url));
   }
 
   /** Closes the pooled connections. */
@@ -93,18 +96,21 @@ export class UpstreamClient {
 
   private route(url: URL): Route {
     const straight = url.protocol === 'https:' ? this.direct.https : this.direct.http;
-    if (this.proxies === undefined) return straight;
+    if (this.outbound === undefined) return straight;
     let route = this.routes.get(url);
     if (route === undefined) {
-      const proxy = proxyFor(this.proxies, url);
-      const key = proxy === undefined ? undefined : `${url.protocol}${proxy.href}`;
-      route = key === undefined ? straight : this.proxyRoutes.get(key);
-      if (route === undefined) {
-        route = { agent: this.makeProxyAgent!(proxy!, url), proxy: redactUrl(proxy!.href) };
-        this.proxyRoutes.set(key!, route);
-      }
+      route = this.proxyRoute(this.outbound, url) ?? straight;
       this.routes.set(url, route);
     }
+    return route;
+  }
+
+  private proxyRoute(outbound: Outbound, url: URL): Route | undefined {
+    const proxy = proxyFor(outbound.proxies, url);
+    if (proxy === undefined) return undefined;
+    const key = `${url.protocol} ${proxy.href}`;
+    let route = this.proxyRoutes.get(key);
+    if (route === undefined) this.proxyRoutes.set(key, (route = { agent: outbound.makeAgent(proxy, url), proxy: redactUrl(proxy.href) }));
     return route;
   }
 }
@@ -115,8 +121,12 @@ export class UpstreamAttempt {
   readonly response: Promise<IncomingMessage>;
   private readonly request: ClientRequest;
   private failure: AttemptFailure | undefined;
-
   private readonly proxy: string | undefined;
+  /**
+   * Settles `response` with a failure. A request destroyed before it has a socket (a proxy agent
+   * still waiting for its CONNECT answer) emits no error, so stopping it must settle it here.
+   */
+  private readonly rejectHead: (err: AttemptFailure) => void;
 
   constructor(url: URL, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number, route: Route) {
     this.proxy = route.proxy;
@@ -127,6 +137,7 @@ export class UpstreamAttempt {
       resolveHead = resolve;
       rejectHead = reject;
     });
+    this.rejectHead = rejectHead;
     this.request = transport.request(url, { method: 'POST', headers, agent: route.agent }, resolveHead);
     const timedOut = () => {
       this.failure ??= new AttemptFailure('timeout', `the upstream ${url.origin} sent nothing for ${timeoutMs / 1000} s${this.through()}`);
@@ -136,9 +147,9 @@ export class UpstreamAttempt {
     const idleMs = Math.min(timeoutMs, MAX_TIMER_MS);
     this.request.setTimeout(idleMs, timedOut);
     if (route.proxy !== undefined) {
-      // The request has no socket, so neither an idle timer nor an error to report, until the proxy has
-      // answered CONNECT: a proxy that never answers would hold the call for ever. (Its half-open
-      // connection stays inside the proxy agent until the proxy drops it.)
+      // The request has no socket, so no idle timer, until the proxy has answered CONNECT: a proxy
+      // that never answers would hold the call for ever. (Its half-open connection stays inside
+      // the proxy agent until the proxy drops it.)
       const connecting = setTimeout(() => {
         timedOut();
         rejectHead(this.failure!);
@@ -168,9 +179,10 @@ export class UpstreamAttempt {
     return this.proxy === undefined ? '' : ` (through the proxy ${this.proxy})`;
   }
 
-  /** Stops the attempt (the client went away, or its answer is not wanted); with `failure`, that is why its body stopped. */
+  /** Stops the attempt (the client went away, or its answer is not wanted); with `failure`, that is why it stopped. */
   abort(failure?: AttemptFailure): void {
-    if (failure !== undefined) this.failure ??= failure;
+    this.failure ??= failure ?? new AttemptFailure('connection', 'the attempt was stopped before its answer was complete');
     this.request.destroy();
+    this.rejectHead(this.failure);
   }
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -268,6 +270,32 @@ describe('proxy mode through an outbound proxy', () => {
       assert.equal(stalled.status, 504);
       assert.match(((await stalled.json()) as { error: { message: string } }).error.message, /sent nothing for 0.3 s \(through the proxy/);
       assert.ok(Date.now() - started < 5000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it('ends the call at once when its client leaves while the proxy has not answered CONNECT', async () => {
+    const held = new Set<Socket>();
+    const silent = createNetServer((socket) => held.add(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const service = await start(
+        { proxyBaseUrl: 'https://upstream.invalid/v1', requestTimeoutMs: 60_000 },
+        { HTTPS_PROXY: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` },
+      );
+      const req = httpRequest(new URL(`${service.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
+      req.on('error', () => {});
+      req.end(JSON.stringify({ model: 'm', messages: [] }));
+      while (held.size === 0) await new Promise((r) => setTimeout(r, 5));
+      req.destroy();
+      const started = Date.now();
+      await running!.close();
+      running = undefined;
+      assert.ok(Date.now() - started < 2000, `close() took ${Date.now() - started} ms`);
+      const [record] = (await readFile(join(dir, 'rec.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { status_code: number });
+      assert.equal(record!.status_code, 499);
     } finally {
       for (const socket of held) socket.destroy();
       silent.close();
