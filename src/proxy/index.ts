@@ -9,7 +9,7 @@ import { createProxyMetrics } from './metrics.js';
 import { CallRecorder } from './recorder.js';
 import { ReplayBackend } from './replay-backend.js';
 import { ReplayCursor } from './replay-cursor.js';
-import { redactUrl } from './upstream-base.js';
+import { redactedUpstreams } from './upstream-base.js';
 import { UpstreamClient } from './upstream-client.js';
 
 /** What the service hands the proxy: its metrics registry and its logger. */
@@ -21,9 +21,8 @@ export interface ProxyContext {
 }
 
 /**
- * Registers proxy mode's POST /v1/chat/completions on `app`: replay when `config.replayFile`
- * is set, else forwarding (recording to `config.recordingFile`). The route expects the raw
- * body (a Buffer) from the service's content-type parser.
+ * Registers proxy mode's POST /v1/chat/completions on `http`: replay when `config.replayFile`
+ * is set, else forwarding (recording to `config.recordingFile`).
  * @returns a handle whose close() ends the calls under way (their clients get 502), writes
  *   their records and closes the recording; it may be called before the HTTP server closes, and again.
  * @throws ConfigError when the replay file is missing or malformed, the recording file cannot be opened, or a
@@ -44,8 +43,7 @@ export async function registerProxyRoutes(http: HttpService, config: ServiceConf
   http.route('POST', '/v1/chat/completions', (route) => forwarding.handle(route));
   ctx.log.info(
     {
-      proxyBaseUrl: config.proxyBaseUrl === undefined ? undefined : redactUrl(config.proxyBaseUrl),
-      proxyRules: Object.fromEntries(Object.entries(config.proxyRules).map(([model, base]) => [model, redactUrl(base)])),
+      ...redactedUpstreams(config),
       recordingFile: config.recordingFile,
       responseLimitBytes: config.responseLimitBytes,
       recordMaxBytes: config.recordMaxBytes,

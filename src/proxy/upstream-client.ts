@@ -1,6 +1,5 @@
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { MAX_TIMER_MS } from '../time/long-timeout.js';
 import { envProxies, proxyFor, type EnvProxies } from './env-proxy.js';
 import { redactUrl } from './upstream-base.js';
 
@@ -143,9 +142,8 @@ export class UpstreamAttempt {
       this.failure ??= new AttemptFailure('timeout', `the upstream ${url.origin} sent nothing for ${timeoutMs / 1000} s${this.through()}`);
       this.request.destroy(this.failure);
     };
-    // A socket's idle timer is a Node timer: past 2^31-1 ms it would fire at once. Silence that long is no limit at all.
-    const idleMs = Math.min(timeoutMs, MAX_TIMER_MS);
-    this.request.setTimeout(idleMs, timedOut);
+    // One Node timer each: the config holds request_timeout to 2^31-1 ms in proxy mode.
+    this.request.setTimeout(timeoutMs, timedOut);
     if (route.proxy !== undefined) {
       // The request has no socket, so no idle timer, until the proxy has answered CONNECT: a proxy
       // that never answers would hold the call for ever. (Its half-open connection stays inside
@@ -153,7 +151,7 @@ export class UpstreamAttempt {
       const connecting = setTimeout(() => {
         timedOut();
         rejectHead(this.failure!);
-      }, idleMs);
+      }, timeoutMs);
       this.request.once('socket', () => clearTimeout(connecting)).once('close', () => clearTimeout(connecting));
     }
     this.request.on('error', (err) => rejectHead(this.failureOf(err)));
