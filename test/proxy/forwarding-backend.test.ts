@@ -477,6 +477,12 @@ describe('proxy bounds on what an upstream answer may cost', () => {
     assert.equal((await res.text()).length, 4096);
   });
 
+  it('refuses a response_limit outside 1 KiB-256 MiB at start, naming the key', async () => {
+    for (const responseLimitBytes of [1023, 256 * 1024 ** 2 + 1, 1.5]) {
+      await assert.rejects(startProxy({ proxyBaseUrl: 'http://127.0.0.1:9/v1', responseLimitBytes }), /response_limit must be a whole number from 1024 to 268435456 bytes/);
+    }
+  });
+
   it('stops reading an endless plain answer when its client leaves, and records that', async () => {
     let upstreamClosed!: () => void;
     const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
