@@ -13,6 +13,7 @@ import { HttpsProxyAgent } from 'https-proxy-agent';
  *   it), an https:// upstream a CONNECT tunnel with TLS inside, also pooled.
  */
 export function proxyAgent(proxy: URL, target: URL): Agent {
-  const options = { keepAlive: true, scheduling: 'lifo' as const };
+  // The agents open their sockets with net.connect, not through http.Agent, which would set noDelay itself.
+  const options = { keepAlive: true, scheduling: 'lifo' as const, noDelay: true };
   return target.protocol === 'https:' ? new HttpsProxyAgent(proxy, options) : new HttpProxyAgent(proxy, options);
 }
