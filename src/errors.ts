@@ -75,6 +75,12 @@ const ERROR_TABLE = {
   RMS_START_FAILED: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'the model service did not start' },
   RMS_STOP_FAILED: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'the model service could not be stopped' },
   RMS_UPSTREAM: { status: 502, exit: EXIT_FAILURE, retry: true, message: 'the upstream model failed' },
+  RMS_RESPONSE_TOO_LARGE: {
+    status: 502,
+    exit: EXIT_FAILURE,
+    retry: false,
+    message: "the upstream's answer is larger than the proxy holds (response_limit); raise response_limit or ask the model for less",
+  },
   RMS_REPLAY_EXHAUSTED: { status: 404, exit: EXIT_FAILURE, retry: false, message: 'every recorded call of the replay file was served' },
   RMS_UNKNOWN_RESPONSE: {
     status: 400,
@@ -319,6 +325,11 @@ export class StopFailedError extends ModelServiceError {
 /** Proxy mode: the upstream could not be reached or failed on every attempt. */
 export class UpstreamError extends ModelServiceError {
   static override readonly code = 'RMS_UPSTREAM';
+}
+
+/** Proxy mode: the upstream's answer (not a stream) passed response_limit; the proxy stopped reading it. */
+export class ResponseTooLargeError extends ModelServiceError {
+  static override readonly code = 'RMS_RESPONSE_TOO_LARGE';
 }
 
 /** Proxy replay: every recorded call was served. */

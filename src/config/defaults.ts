@@ -31,6 +31,12 @@ export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
  * otherwise filled the heap).
  */
 export const DEFAULT_RECORD_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Proxy mode: the largest answer (not a stream) the proxy holds to pass on. It is held whole
+ * so that a failure before its end can still be retried; an endless body otherwise held
+ * 6.6 GB after 15 s.
+ */
+export const DEFAULT_RESPONSE_LIMIT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_PROXY_RULES: Readonly<Record<string, string>> = {
   'gpt-3.5-turbo': 'https://api.openai.com/v1',
   default: 'https://api-inference.modelscope.cn/v1',

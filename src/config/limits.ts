@@ -15,6 +15,9 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 export const MAX_RETRY_ATTEMPTS = 100;
 export const MIN_RECORD_MAX_BYTES = 1024;
 export const MAX_RECORD_MAX_BYTES = 1024 ** 3;
+export const MIN_RESPONSE_LIMIT_BYTES = 1024;
+/** A whole answer is read as one string for its record, and Node cannot hold a string over about 512 MiB. */
+export const MAX_RESPONSE_LIMIT_BYTES = 256 * 1024 ** 2;
 
 const seconds = (ms: number): string => `${ms / 1000} s`;
 
@@ -41,6 +44,7 @@ export function checkServiceConfig(config: ServiceConfig): void {
   checkInteger('port', '--port', config.port, 0, 65535);
   checkInteger('body_limit', undefined, config.bodyLimitBytes, 1, Number.MAX_SAFE_INTEGER, ' bytes');
   checkInteger('record_max_bytes', undefined, config.recordMaxBytes, MIN_RECORD_MAX_BYTES, MAX_RECORD_MAX_BYTES, ' bytes');
+  checkInteger('response_limit', undefined, config.responseLimitBytes, MIN_RESPONSE_LIMIT_BYTES, MAX_RESPONSE_LIMIT_BYTES, ' bytes');
   if (config.requestTimeoutMs !== undefined) {
     // Below a millisecond a timer rounds to none at all, and proxy mode then waits for ever. Local
     // calls wait on chained timers (any length); the proxy's socket timeout is one Node timer.

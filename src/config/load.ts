@@ -100,6 +100,7 @@ function toInput(f: ConfigFile): ServiceConfigInput {
     proxyRules: f.proxy_rules,
     retryableStatusCodes: f.retryable_status_codes,
     retry: Object.keys(retry).length > 0 ? retry : undefined,
+    responseLimitBytes: f.response_limit,
     recordMaxBytes: f.record_max_bytes,
     recordingFile: f.recording_file,
     replayFile: f.replay_file,

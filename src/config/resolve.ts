@@ -30,6 +30,7 @@ export interface ServiceConfigInput {
   proxyRules?: Record<string, string>;
   retryableStatusCodes?: number[];
   retry?: Partial<ServiceConfig['retry']>;
+  responseLimitBytes?: number;
   recordMaxBytes?: number;
   recordingFile?: string;
   replayFile?: string;
@@ -90,6 +91,7 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
       initialDelayMs: input.retry?.initialDelayMs ?? d.DEFAULT_RETRY_INITIAL_DELAY_MS,
       maxDelayMs: input.retry?.maxDelayMs ?? d.DEFAULT_RETRY_MAX_DELAY_MS,
     },
+    responseLimitBytes: input.responseLimitBytes ?? d.DEFAULT_RESPONSE_LIMIT_BYTES,
     recordMaxBytes: input.recordMaxBytes ?? d.DEFAULT_RECORD_MAX_BYTES,
     recordingFile:
       type === 'proxy' && input.replayFile === undefined

@@ -36,6 +36,8 @@ export const configFileSchema = z
     retry_initial_delay: seconds,
     /** Longest wait between attempts, seconds (default 60). */
     retry_max_delay: seconds,
+    /** Proxy mode: the largest upstream answer (not a stream) passed on, bytes (default 64 MiB); past it the client gets 502. */
+    response_limit: z.number().int('must be an integer'),
     /** Proxy mode: the most bytes of a streamed answer kept for its record (default 16 MiB); the record says what was cut. */
     record_max_bytes: z.number().int('must be an integer'),
     /** pino level (default info, or $ROCK_MS_LOG_LEVEL). */

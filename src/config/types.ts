@@ -36,6 +36,8 @@ export interface ServiceConfig {
   proxyRules: Record<string, string>;
   retryableStatusCodes: number[];
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  /** Proxy mode: the largest upstream answer (not a stream) held to pass on (response_limit); past it the client gets 502. */
+  responseLimitBytes: number;
   /** Proxy mode: the most bytes of a streamed answer aggregated into its record (record_max_bytes). */
   recordMaxBytes: number;
   /** Proxy recording (JSONL); undefined in local mode. */

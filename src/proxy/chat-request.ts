@@ -1,4 +1,5 @@
 import { InvalidJsonError } from '../errors.js';
+import { decodeUtf8 } from '../protocol/index.js';
 import { isJsonObject } from '../wire/json-object.js';
 import { RawJson } from './recorder.js';
 
@@ -11,14 +12,17 @@ export interface ChatRequest {
 }
 
 /**
- * Reads a request body as a chat-completion request.
+ * Reads a request body as a chat-completion request. A body that is not UTF-8 is refused, as
+ * local mode refuses it: no upstream API takes it, and it would make the recording a file
+ * that is not UTF-8 (one bad record breaks every JSONL reader of the file).
  * @returns the request.
- * @throws InvalidJsonError (400) when it is not a JSON object.
+ * @throws InvalidUtf8Error (400) when it is not UTF-8, InvalidJsonError (400) when it is not a JSON object.
  */
 export function readChatRequest(body: Buffer): ChatRequest {
+  const text = decodeUtf8(body);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new InvalidJsonError(`the request body is not valid JSON (${(err as Error).message}): send a chat-completion request object`);
   }

@@ -9,21 +9,24 @@ import { createProxyMetrics } from './metrics.js';
 import { CallRecorder } from './recorder.js';
 import { ReplayBackend } from './replay-backend.js';
 import { ReplayCursor } from './replay-cursor.js';
+import { redactedUpstreams } from './upstream-base.js';
 import { UpstreamClient } from './upstream-client.js';
 
 /** What the service hands the proxy: its metrics registry and its logger. */
 export interface ProxyContext {
   registry: Registry;
   log: Logger;
+  /** Where the outbound proxy variables (http_proxy, https_proxy, no_proxy…) are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
- * Registers proxy mode's POST /v1/chat/completions on `app`: replay when `config.replayFile`
- * is set, else forwarding (recording to `config.recordingFile`). The route expects the raw
- * body (a Buffer) from the service's content-type parser.
+ * Registers proxy mode's POST /v1/chat/completions on `http`: replay when `config.replayFile`
+ * is set, else forwarding (recording to `config.recordingFile`).
  * @returns a handle whose close() ends the calls under way (their clients get 502), writes
  *   their records and closes the recording; it may be called before the HTTP server closes, and again.
- * @throws ConfigError when the replay file is missing or malformed, or the recording file cannot be opened.
+ * @throws ConfigError when the replay file is missing or malformed, the recording file cannot be opened, or a
+ *   proxy variable (http_proxy, https_proxy, all_proxy) is not an http(s) URL.
  */
 export async function registerProxyRoutes(http: HttpService, config: ServiceConfig, ctx: ProxyContext): Promise<{ close(): Promise<void> }> {
   const metrics = createProxyMetrics(ctx.registry);
@@ -34,11 +37,20 @@ export async function registerProxyRoutes(http: HttpService, config: ServiceConf
     http.route('POST', '/v1/chat/completions', (route) => replay.handle(route));
     return { close: async () => {} };
   }
+  const client = await UpstreamClient.create(config.requestTimeoutMs ?? DEFAULT_PROXY_REQUEST_TIMEOUT_MS, ctx.env ?? process.env);
   const recorder = config.recordingFile === undefined ? undefined : openRecorder(config.recordingFile, ctx.log);
-  const client = new UpstreamClient(config.requestTimeoutMs ?? DEFAULT_PROXY_REQUEST_TIMEOUT_MS);
   const forwarding = new ForwardingBackend(config, client, recorder, metrics, ctx.log);
   http.route('POST', '/v1/chat/completions', (route) => forwarding.handle(route));
-  ctx.log.info({ proxyBaseUrl: config.proxyBaseUrl, proxyRules: config.proxyRules, recordingFile: config.recordingFile }, 'proxy mode: forwarding');
+  ctx.log.info(
+    {
+      ...redactedUpstreams(config),
+      recordingFile: config.recordingFile,
+      responseLimitBytes: config.responseLimitBytes,
+      recordMaxBytes: config.recordMaxBytes,
+      ...client.describeProxies(),
+    },
+    'proxy mode: forwarding',
+  );
   let closing: Promise<void> | undefined;
   return {
     close: () =>

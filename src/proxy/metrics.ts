@@ -1,38 +1,57 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { isJsonObject } from '../wire/json-object.js';
 
 /** The proxy's Prometheus metrics, registered on the service's registry. */
 export interface ProxyMetrics {
-  /** One observation per upstream attempt; `outcome` is the HTTP status, `timeout` or `connection_error`. */
-  upstreamSeconds: Histogram<'outcome'>;
+  /** One observation per upstream attempt; `outcome` is the HTTP status, `timeout`, `connection_error` or `too_large`. */
+  upstreamSeconds: Histogram<'outcome' | 'model'>;
   /** One per upstream attempt, by the same outcome. */
-  upstreamAttempts: Counter<'outcome'>;
+  upstreamAttempts: Counter<'outcome' | 'model'>;
   /** Attempts repeated, by the outcome that caused them. */
-  retries: Counter<'reason'>;
+  retries: Counter<'reason' | 'model'>;
+  /** Forwarded calls by the status their client got (499: it left first). */
+  calls: Counter<'status' | 'model'>;
+  /** Tokens the upstream reported in `usage`, by kind: prompt, completion, total. */
+  tokens: Counter<'kind' | 'model'>;
   /** Calls answered from the replay file, and calls refused because it was exhausted. */
   replayed: Counter<'result'>;
+  /** The `model` label of a call. */
+  models: ModelLabels;
 }
 
-/** @returns the proxy metrics, registered on `registry`. */
-export function createProxyMetrics(registry: Registry): ProxyMetrics {
+/** @returns the proxy metrics, registered on `registry`; `maxModels` bounds the distinct `model` labels. */
+export function createProxyMetrics(registry: Registry, maxModels = DEFAULT_MAX_MODEL_LABELS): ProxyMetrics {
   const registers = [registry];
   return {
     upstreamSeconds: new Histogram({
       name: 'rock_model_service_proxy_upstream_seconds',
-      help: 'Time from sending an attempt upstream to its last byte, by outcome',
-      labelNames: ['outcome'],
+      help: 'Time from sending an attempt upstream to its last byte, by outcome and model',
+      labelNames: ['outcome', 'model'],
       buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     }),
     upstreamAttempts: new Counter({
       name: 'rock_model_service_proxy_upstream_attempts_total',
-      help: 'Upstream attempts by outcome (HTTP status, timeout or connection_error)',
-      labelNames: ['outcome'],
+      help: 'Upstream attempts by outcome (HTTP status, timeout, connection_error or too_large) and model',
+      labelNames: ['outcome', 'model'],
       registers,
     }),
     retries: new Counter({
       name: 'rock_model_service_proxy_retries_total',
-      help: 'Upstream attempts repeated, by the outcome that caused the retry',
-      labelNames: ['reason'],
+      help: 'Upstream attempts repeated, by the outcome that caused the retry, and model',
+      labelNames: ['reason', 'model'],
+      registers,
+    }),
+    calls: new Counter({
+      name: 'rock_model_service_proxy_calls_total',
+      help: 'Forwarded calls by the HTTP status their client got (499: the client left first) and model',
+      labelNames: ['status', 'model'],
+      registers,
+    }),
+    tokens: new Counter({
+      name: 'rock_model_service_proxy_tokens_total',
+      help: 'Tokens the upstream reported in usage (plain and streamed answers), by kind (prompt, completion, total) and model',
+      labelNames: ['kind', 'model'],
       registers,
     }),
     replayed: new Counter({
@@ -41,5 +60,48 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
       labelNames: ['result'],
       registers,
     }),
+    models: new ModelLabels(maxModels),
   };
+}
+
+/** Distinct `model` label values before the rest become `other`. */
+export const DEFAULT_MAX_MODEL_LABELS = 64;
+/** A longer name is no model's (a client can send anything): it becomes `other`. */
+const MAX_MODEL_LABEL_CHARS = 200;
+export const OTHER_MODELS = 'other';
+
+/**
+ * The `model` label of a call: the model its client asked for. Clients choose these names, so
+ * each one is a new time series in every metric it labels: the first `max` distinct names keep
+ * their own label, every later one (and any name over 200 characters) is counted as `other`.
+ * A call that names no model is labelled with the empty string.
+ */
+export class ModelLabels {
+  private readonly seen = new Set<string>();
+
+  constructor(readonly max: number) {}
+
+  /** @returns the label for `model`. */
+  label(model: string | undefined): string {
+    if (model === undefined) return '';
+    if (this.seen.has(model)) return model;
+    if (this.seen.size >= this.max || model.length > MAX_MODEL_LABEL_CHARS) return OTHER_MODELS;
+    this.seen.add(model);
+    return model;
+  }
+}
+
+const TOKEN_KINDS = [
+  ['prompt', 'prompt_tokens'],
+  ['completion', 'completion_tokens'],
+  ['total', 'total_tokens'],
+] as const;
+
+/** Adds the token counts of an answer's `usage` (ignoring what is not a count: a counter cannot go down). */
+export function countTokens(tokens: ProxyMetrics['tokens'], model: string, usage: unknown): void {
+  if (!isJsonObject(usage)) return;
+  for (const [kind, key] of TOKEN_KINDS) {
+    const n = usage[key];
+    if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) tokens.inc({ kind, model }, n);
+  }
 }

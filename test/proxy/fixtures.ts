@@ -1,10 +1,12 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceConfigInput } from '../../src/config/resolve.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
+import { collect, freePort, makeTempDir, removeDir, requireBuiltCli, spawnCli } from '../helpers/cli.js';
 
 /** One call the upstream received. */
 export interface UpstreamCall {
@@ -109,23 +111,26 @@ export async function startProxy(input: ServiceConfigInput = {}): Promise<TestPr
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const readLines = async (file: string) =>
-    (await readFile(file, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
     url: server.url,
     dir,
     recordingFile,
-    records: () => readLines(recordingFile),
-    logLines: () => readLines(serviceLogFile),
+    records: () => readJsonLines(recordingFile),
+    logLines: () => readJsonLines(serviceLogFile),
     metrics: async () => (await fetch(`${server.url}/metrics`)).text(),
     async close() {
       await server.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The JSON lines of `file` (none while it does not exist). */
+async function readJsonLines(file: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(file, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** POSTs to the proxy's chat endpoint. */
@@ -173,4 +178,124 @@ export function rawPost(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** What an outbound proxy was asked to do: requests in absolute form, and CONNECT tunnels. */
+export interface ProxiedCall {
+  kind: 'forward' | 'connect';
+  /** The absolute URL of a forwarded request, or the `host:port` of a tunnel. */
+  target: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * A real outbound HTTP proxy on a loopback port, as clusters put in front of their upstreams:
+ * it forwards requests sent in absolute form (`POST http://host/path`) and opens CONNECT tunnels.
+ */
+export class OutboundProxy {
+  readonly calls: ProxiedCall[] = [];
+  /** TCP connections the proxy accepted. */
+  connections = 0;
+  private readonly tunnels = new Set<Socket>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<OutboundProxy> {
+    const server = createServer();
+    const proxy = new OutboundProxy(server);
+    server.on('connection', () => proxy.connections++);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      proxy.calls.push({ kind: 'forward', target: req.url ?? '', headers: req.headers });
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !name.startsWith('proxy-')));
+      const out = httpRequest(req.url ?? '', { method: req.method, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      out.on('error', () => res.destroy());
+      req.pipe(out);
+    });
+    server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      proxy.calls.push({ kind: 'connect', target: req.url ?? '', headers: req.headers });
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      for (const socket of [client, upstream]) {
+        proxy.tunnels.add(socket);
+        socket.on('close', () => proxy.tunnels.delete(socket));
+        socket.on('error', () => (socket === client ? upstream : client).destroy());
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.tunnels) socket.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** The proxy service as its own process (the real CLI, `start --foreground`), whose memory a test can watch. */
+export interface ProxyProcess {
+  url: string;
+  pid: number;
+  dir: string;
+  /** Resident set size now, bytes (from /proc). */
+  rssBytes(): number;
+  records(): Promise<Record<string, unknown>[]>;
+  /** The service's own log lines (pino JSON). */
+  logLines(): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `rock model-service start --foreground` in proxy mode with a config file holding
+ * `config` (YAML lines; host, port and recording_file are added), and waits for /health.
+ */
+export async function startProxyProcess(config: string[], env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
+  requireBuiltCli();
+  const dir = makeTempDir('proxy-process');
+  const port = await freePort();
+  const recordingFile = join(dir, 'rec.jsonl');
+  const serviceLog = join(dir, 'service.log');
+  const configFile = join(dir, 'service.yaml');
+  writeFileSync(configFile, ['type: proxy', 'host: 127.0.0.1', `port: ${port}`, `recording_file: ${recordingFile}`, ...config].join('\n'));
+  const child = spawnCli(['model-service', 'start', '--foreground', '--config-file', configFile], {
+    cwd: dir,
+    env: { ROCK_MODEL_SERVICE_DATA_DIR: join(dir, 'data'), ROCK_LOGGING_PATH: dir, ROCK_LOGGING_FILE_NAME: 'service.log', ...env },
+  });
+  const exited = collect(child, 600_000);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    removeDir(dir);
+  };
+  for (let i = 0; ; i++) {
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    if (child.exitCode !== null || i === 150) {
+      const { stderr } = await exited.catch(() => ({ stderr: '' }));
+      await stop();
+      throw new Error(`the proxy service did not become healthy: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    dir,
+    rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
+    records: () => readJsonLines(recordingFile),
+    logLines: () => readJsonLines(serviceLog),
+    close: stop,
+  };
 }

@@ -1,6 +1,21 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { COMPLETION, ScriptedUpstream, chunkEvent, json, post, rawPost, recordsOnce, startProxy, type TestProxy } from './fixtures.js';
+import { join } from 'node:path';
+import {
+  COMPLETION,
+  ScriptedUpstream,
+  chunkEvent,
+  eventually,
+  json,
+  post,
+  rawPost,
+  recordsOnce,
+  startProxy,
+  startProxyProcess,
+  type ProxyProcess,
+  type TestProxy,
+} from './fixtures.js';
 
 describe('proxy forwarding', () => {
   let upstream: ScriptedUpstream;
@@ -96,9 +111,9 @@ describe('proxy forwarding', () => {
     assert.equal(records.length, 1);
     assert.equal(records[0]!.status, 'success');
     const metrics = await proxy.metrics();
-    assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="429"\} 1/);
-    assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="500"\} 1/);
-    assert.match(metrics, /rock_model_service_proxy_upstream_attempts_total\{outcome="200"\} 1/);
+    assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="429",model="m"\} 1/);
+    assert.match(metrics, /rock_model_service_proxy_retries_total\{reason="500",model="m"\} 1/);
+    assert.match(metrics, /rock_model_service_proxy_upstream_attempts_total\{outcome="200",model="m"\} 1/);
   });
 
   it('passes the last answer through unchanged when the retries are exhausted, and records a failure', async () => {
@@ -180,7 +195,7 @@ describe('proxy forwarding', () => {
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, requestTimeoutMs: 100 });
     const res = await post(proxy, { model: 'm', messages: [] });
     assert.equal(res.status, 200);
-    assert.match(await proxy.metrics(), /rock_model_service_proxy_retries_total\{reason="timeout"\} 1/);
+    assert.match(await proxy.metrics(), /rock_model_service_proxy_retries_total\{reason="timeout",model="m"\} 1/);
   });
 });
 
@@ -391,5 +406,335 @@ describe('proxy recording', () => {
     const [record] = await recordsOnce(proxy, 1);
     assert.deepEqual(record!.request, JSON.parse(body));
     assert.deepEqual(record!.response, COMPLETION);
+  });
+});
+
+/** An upstream answer that never ends: `chunk` again and again, as fast as the reader takes it. */
+function flood(res: import('node:http').ServerResponse, head: Record<string, string>, chunk: Buffer, status = 200): void {
+  res.writeHead(status, head);
+  const pump = () => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once('drain', pump);
+  };
+  pump();
+}
+
+describe('proxy bounds on what an upstream answer may cost', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: TestProxy;
+
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+  });
+
+  it('answers 502 naming response_limit to an endless plain answer, stops reading it at once, and records what was cut', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    upstream = await ScriptedUpstream.start((_call, res) => {
+      res.on('close', upstreamClosed);
+      flood(res, { 'content-type': 'application/json' }, Buffer.alloc(64 * 1024, 0x20));
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 1024 * 1024 });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 502);
+    assert.equal(res.headers.get('x-should-retry'), 'false');
+    const body = (await res.json()) as { error: { message: string; code: string } };
+    assert.equal(body.error.code, 'RMS_RESPONSE_TOO_LARGE');
+    assert.match(body.error.message, /response_limit \(1048576 bytes\)/);
+    await closed;
+    assert.equal(upstream.calls.length, 1, 'an answer too large is not asked for again');
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status, 'failure');
+    assert.equal(record!.status_code, 502);
+    assert.equal(record!.response, null);
+    assert.deepEqual(record!.truncated, {
+      reason: 'the answer passed response_limit: the client got 502 and the record has no response',
+      at_bytes: 1024 * 1024,
+      limit_bytes: 1024 * 1024,
+    });
+    assert.match(await proxy.metrics(), /rock_model_service_proxy_upstream_attempts_total\{outcome="too_large",model="m"\} 1/);
+  });
+
+  it('refuses an answer whose declared length passes response_limit without reading its body', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(2048) });
+      res.write('{"partial":');
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 1024 });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 502);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /declared an answer of 2048 bytes, more than response_limit \(1024 bytes\)/);
+  });
+
+  it('passes an answer of exactly response_limit bytes', async () => {
+    const answer = JSON.stringify({ ...COMPLETION, pad: '' });
+    const padded = answer.replace('"pad":""', `"pad":"${'x'.repeat(4096 - answer.length)}"`);
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, padded));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 4096 });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.equal(res.status, 200);
+    assert.equal((await res.text()).length, 4096);
+  });
+
+  it('refuses a response_limit outside 1 KiB-256 MiB at start, naming the key', async () => {
+    for (const responseLimitBytes of [1023, 256 * 1024 ** 2 + 1, 1.5]) {
+      await assert.rejects(startProxy({ proxyBaseUrl: 'http://127.0.0.1:9/v1', responseLimitBytes }), /response_limit must be a whole number from 1024 to 268435456 bytes/);
+    }
+  });
+
+  it('stops reading an endless plain answer when its client leaves, and records that', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    upstream = await ScriptedUpstream.start((_call, res) => {
+      res.on('close', upstreamClosed);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Slow enough to stay under the limit for as long as the test runs.
+      const timer = setInterval(() => res.write(' '), 5);
+      res.on('close', () => clearInterval(timer));
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const req = httpRequest(new URL(`${proxy.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ model: 'm', messages: [] }));
+    while (upstream.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    req.destroy();
+    await closed;
+    const [record] = await recordsOnce(proxy, 1);
+    assert.equal(record!.status_code, 499);
+    const lines = await proxy.logLines();
+    assert.ok(lines.some((l) => l.level === 30 && /client closed its connection/.test(String(l.msg)) && l.model === 'm'), JSON.stringify(lines));
+  });
+});
+
+describe('proxy: bytes that are not UTF-8', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: TestProxy;
+
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+  });
+
+  it('refuses a request body that is not UTF-8 with 400 RMS_INVALID_UTF8, as local mode does, and forwards and records nothing', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, COMPLETION));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const body = Buffer.concat([Buffer.from('{"model":"m","messages":[{"role":"user","content":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]}')]);
+    const res = await fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('x-should-retry'), 'false');
+    const answer = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(answer.error.code, 'RMS_INVALID_UTF8');
+    assert.match(answer.error.message, /not valid UTF-8 \(first bad byte at offset 5\d\)/);
+    assert.equal(upstream.calls.length, 0);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await proxy.records(), []);
+  });
+
+  it('passes an answer that is not UTF-8 on unchanged and records it as valid UTF-8, saying so', async () => {
+    const answer = Buffer.concat([Buffer.from('{"id":"c","choices":[{"message":{"content":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}}],"n":12345678901234567890}')]);
+    upstream = await ScriptedUpstream.start((_call, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer);
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const res = await post(proxy, { model: 'm', messages: [] });
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), answer);
+    await recordsOnce(proxy, 1);
+    const raw = await readFile(proxy.recordingFile);
+    assert.doesNotThrow(() => new TextDecoder('utf-8', { fatal: true }).decode(raw), 'the recording is valid UTF-8');
+    const text = raw.toString('utf8');
+    assert.ok(text.includes('"content":"a\ufffd\ufffdb"'), text);
+    assert.ok(text.includes('"n":12345678901234567890'), 'the rest of the answer is recorded byte for byte');
+    const [record] = await proxy.records();
+    assert.match((record!.truncated as { reason: string }).reason, /not valid UTF-8/);
+  });
+});
+
+describe('proxy log lines', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: TestProxy;
+
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+  });
+
+  it('redacts the credentials of the upstream URL in the start line and in every line about an attempt', async () => {
+    upstream = await ScriptedUpstream.start((_call, res, n) => (n < 3 ? json(res, 500, { error: { message: 'busy' } }) : json(res, 200, COMPLETION)));
+    const base = `http://alice:s3cr3t-pass@127.0.0.1:${upstream.port}/v1`;
+    proxy = await startProxy({ proxyBaseUrl: base, proxyRules: { other: `http://bob:rule-secret@127.0.0.1:${upstream.port}/v1?api_key=sk-live-key&region=eu` } });
+    assert.equal((await post(proxy, { model: 'm', messages: [] })).status, 200);
+    assert.equal(upstream.calls[0]!.headers.authorization, `Basic ${Buffer.from('alice:s3cr3t-pass').toString('base64')}`, 'the upstream still gets them');
+    const text = await readFile(join(proxy.dir, 'service.log'), 'utf8');
+    for (const secret of ['s3cr3t-pass', 'sk-live-key', 'rule-secret', 'alice', 'bob']) assert.ok(!text.includes(secret), `${secret} in ${text}`);
+    const lines = await proxy.logLines();
+    const start = lines.find((l) => l.msg === 'proxy mode: forwarding')!;
+    assert.equal(start.proxyBaseUrl, `http://***:***@127.0.0.1:${upstream.port}/v1`);
+    assert.equal((start.proxyRules as Record<string, string>).other, `http://***:***@127.0.0.1:${upstream.port}/v1?api_key=***&region=eu`);
+    const retries = lines.filter((l) => l.msg === 'upstream attempt failed; retrying');
+    assert.equal(retries.length, 2);
+    for (const line of retries) assert.equal(line.upstream, `http://***:***@127.0.0.1:${upstream.port}/v1/chat/completions`);
+  });
+
+  it('says once per event what happened upstream (each failed attempt, giving up), never a body', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 500, { error: { message: 'upstream-body-text' } }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, retry: { maxAttempts: 3 } });
+    const res = await post(proxy, { model: 'm', messages: [{ role: 'user', content: 'request-body-text' }] }, { authorization: 'Bearer sk-client-key' });
+    assert.equal(res.status, 500);
+    await recordsOnce(proxy, 1);
+    const lines = (await proxy.logLines()).filter((l) => l.requestId !== undefined);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.attempt ?? l.attempts]),
+      [
+        [40, 'upstream attempt failed; retrying', 1],
+        [40, 'upstream attempt failed; retrying', 2],
+        [40, 'upstream still answered a retryable status on the last attempt; gave up and passed it on', 3],
+      ],
+    );
+    assert.ok(lines.every((l) => l.requestId === lines[0]!.requestId && l.model === 'm'));
+    const text = await readFile(join(proxy.dir, 'service.log'), 'utf8');
+    for (const secret of ['request-body-text', 'upstream-body-text', 'sk-client-key']) assert.ok(!text.includes(secret), secret);
+  });
+
+  it('says when it gave up on an upstream it cannot reach, with the reason', async () => {
+    upstream = await ScriptedUpstream.start(() => {});
+    const dead = upstream.baseUrl;
+    await upstream.close();
+    proxy = await startProxy({ proxyBaseUrl: dead, retry: { maxAttempts: 2 } });
+    assert.equal((await post(proxy, { model: 'm', messages: [] })).status, 502);
+    await recordsOnce(proxy, 1);
+    const lines = (await proxy.logLines()).filter((l) => l.requestId !== undefined);
+    assert.deepEqual(lines.map((l) => l.msg), ['upstream attempt failed; retrying', 'upstream call failed; gave up']);
+    assert.equal(lines[0]!.reason, 'connection_error');
+    assert.match(String(lines[0]!.detail), /ECONNREFUSED/);
+    assert.match(String(lines[1]!.reason), /ECONNREFUSED/);
+  });
+});
+
+describe('proxy metrics by model', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: TestProxy;
+
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+  });
+
+  it('counts the tokens of plain and streamed answers by model, from their usage', async () => {
+    upstream = await ScriptedUpstream.start((call, res) => {
+      const request = JSON.parse(call.body.toString()) as { model: string; stream?: boolean };
+      if (!request.stream) return json(res, 200, { ...COMPLETION, model: request.model });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunkEvent({ role: 'assistant', content: 'hi' }));
+      res.write(chunkEvent({}, 'stop', { usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 } }));
+      res.end('data: [DONE]\n\n');
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    for (const body of [{ model: 'a' }, { model: 'a' }, { model: 'b', stream: true }]) await (await post(proxy, { ...body, messages: [] })).text();
+    await recordsOnce(proxy, 3);
+    const metrics = await proxy.metrics();
+    for (const [kind, model, n] of [['prompt', 'a', 6], ['completion', 'a', 2], ['total', 'a', 8], ['prompt', 'b', 10], ['completion', 'b', 20], ['total', 'b', 30]] as const) {
+      assert.match(metrics, new RegExp(`rock_model_service_proxy_tokens_total\\{kind="${kind}",model="${model}"\\} ${n}\\n`));
+    }
+    assert.match(metrics, /rock_model_service_proxy_calls_total\{status="200",model="a"\} 2/);
+    assert.match(metrics, /rock_model_service_proxy_upstream_seconds_count\{outcome="200",model="b"\} 1/);
+  });
+
+  it('ignores usage values that are not token counts (negative, fractional, huge, strings)', async () => {
+    const usages = [{ prompt_tokens: -5, completion_tokens: 1.5, total_tokens: 1e300 }, { prompt_tokens: '7', completion_tokens: null }, 'usage', [1, 2]];
+    upstream = await ScriptedUpstream.start((_call, res, n) => json(res, 200, { ...COMPLETION, usage: usages[n - 1] }));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    for (let i = 0; i < usages.length; i++) assert.equal((await post(proxy, { model: 'm', messages: [] })).status, 200);
+    await recordsOnce(proxy, usages.length);
+    assert.doesNotMatch(await proxy.metrics(), /rock_model_service_proxy_tokens_total\{/);
+  });
+
+  it('keeps the first 64 model names as labels and counts every later one (and any over 200 characters) as "other"', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, COMPLETION));
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    await (await post(proxy, { model: 'x'.repeat(201), messages: [] })).text();
+    for (let i = 0; i < 70; i++) await (await post(proxy, { model: `model-${i}`, messages: [] })).text();
+    await (await post(proxy, { model: 'model-3', messages: [] })).text();
+    await (await post(proxy, { messages: [] })).text();
+    const metrics = await proxy.metrics();
+    const labels = new Set([...metrics.matchAll(/rock_model_service_proxy_calls_total\{status="200",model="([^"]*)"\} (\d+)/g)].map((m) => `${m[1]}=${m[2]}`));
+    assert.ok(labels.has('model-0=1') && labels.has('model-3=2') && labels.has('model-63=1'), [...labels].join(' '));
+    assert.ok(labels.has('other=7'), [...labels].join(' '));
+    assert.ok(labels.has('=1'), 'a call without a model has the empty label');
+    assert.equal(labels.size, 64 + 2);
+  });
+});
+
+describe('proxy memory while endless answers pass (the service in its own process)', function () {
+  this.timeout(60_000);
+  let upstream: ScriptedUpstream;
+  let service: ProxyProcess | undefined;
+
+  afterEach(async () => {
+    await service?.close();
+    service = undefined;
+    await upstream?.close();
+  });
+
+  /** Samples the service's RSS every 100 ms until `done` resolves; returns the peak. */
+  async function peakRss(done: Promise<unknown>): Promise<number> {
+    let peak = service!.rssBytes();
+    let finished = false;
+    void done.finally(() => (finished = true));
+    while (!finished) {
+      peak = Math.max(peak, service!.rssBytes());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return peak;
+  }
+
+  it('passes an endless stream to its client with flat memory, and records a bounded part of it', async () => {
+    const event = Buffer.from(chunkEvent({ content: 'x'.repeat(64 * 1024 - 200) }));
+    upstream = await ScriptedUpstream.start((_call, res) => flood(res, { 'content-type': 'text/event-stream' }, event));
+    service = await startProxyProcess([`proxy_base_url: ${upstream.baseUrl}`, `record_max_bytes: ${4 * 1024 * 1024}`]);
+    const before = service.rssBytes();
+    const target = 768 * 1024 * 1024;
+    let passed = 0;
+    const streamed = new Promise<void>((resolve, reject) => {
+      const req = httpRequest(new URL(`${service!.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.on('data', (chunk: Buffer) => {
+          passed += chunk.length;
+          if (passed >= target) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', (err) => (passed >= target ? undefined : reject(err)));
+      req.end(JSON.stringify({ model: 'm', stream: true, messages: [] }));
+    });
+    const peak = await peakRss(streamed);
+    assert.ok(peak - before < 200 * 1024 * 1024, `RSS grew by ${((peak - before) / 2 ** 20).toFixed(0)} MiB while ${passed >> 20} MiB passed`);
+    const [record] = await eventually(async () => ((await service!.records()).length === 1 ? service!.records() : undefined), 10_000);
+    assert.equal(record!.status_code, 499);
+    const truncated = record!.truncated as { at_bytes: number; limit_bytes: number };
+    assert.equal(truncated.limit_bytes, 4 * 1024 * 1024);
+    assert.ok(truncated.at_bytes <= 4 * 1024 * 1024);
+    const content = (record!.response as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
+    assert.ok(content.length > 0 && content.length <= 4 * 1024 * 1024, `${content.length} characters recorded`);
+  });
+
+  it('holds no more than response_limit of an endless plain answer, and answers 502', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => flood(res, { 'content-type': 'application/json' }, Buffer.alloc(256 * 1024, 0x20)));
+    service = await startProxyProcess([`proxy_base_url: ${upstream.baseUrl}`, `response_limit: ${32 * 1024 * 1024}`]);
+    const before = service.rssBytes();
+    const answer = fetch(`${service.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [] }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const peak = await peakRss(answer.catch(() => {}));
+    const res = await answer;
+    assert.equal(res.status, 502);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'RMS_RESPONSE_TOO_LARGE');
+    assert.ok(peak - before < (32 + 150) * 1024 * 1024, `RSS grew by ${((peak - before) / 2 ** 20).toFixed(0)} MiB`);
   });
 });
