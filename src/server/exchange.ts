@@ -86,7 +86,8 @@ export interface CallStream {
 /** Returns the event stream of a streamed call on `exchange`'s turn `index`. */
 export function openCallStream(exchange: Exchange, index: number): CallStream {
   const { api } = exchange;
-  if (exchange.native) {
+  // Chat Completions needs no translation: its reply becomes chunks, or goes as one event when it cannot.
+  if (exchange.native || api.endpoint === '/v1/chat/completions') {
     return {
       start: () => '',
       heartbeat: () => api.heartbeat(),

@@ -10,6 +10,7 @@
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
 import { parseKeepingNumbers, type ExactParse } from '../protocol/exact-numbers.js';
 import { BadResponseError } from '../errors.js';
+import { jsonDepthExceeds } from './json-depth.js';
 
 /**
  * A chat.completion as the one `chat.completion.chunk` that carries all of it: every top-level
@@ -69,17 +70,20 @@ export function completionToSse(completion: Json, options: { split?: boolean } =
 
 /**
  * Returns local mode's SSE body for `replyJson` (split chunks), every number spelled as the
- * runtime wrote it; a reply that is not a chat completion is sent as one event.
+ * runtime wrote it. A reply that is not a chat completion, or one nested too deeply to be
+ * re-serialised (JSON.stringify recurses), is sent as it is, as one event: the agent gets the
+ * reply its plain call would have got.
  */
 export function completionToEventStream(replyJson: string): string {
-  let parsed: ExactParse | undefined;
+  const asIs = `data: ${replyJson}\n\ndata: [DONE]\n\n`;
+  let parsed: ExactParse;
   try {
     parsed = parseKeepingNumbers(replyJson);
   } catch {
-    parsed = undefined;
+    return asIs;
   }
-  const reply = parsed?.value;
-  if (parsed === undefined || !isJsonObject(reply) || !Array.isArray(reply.choices)) return `data: ${replyJson}\n\ndata: [DONE]\n\n`;
+  const reply = parsed.value;
+  if (!isJsonObject(reply) || !Array.isArray(reply.choices) || jsonDepthExceeds(reply)) return asIs;
   return parsed.restore(completionToSse(reply, { split: true }));
 }
 

@@ -274,3 +274,21 @@ describe('server: a request timeout past 2^31-1 ms', () => {
     }
   });
 });
+
+describe('server: a streamed reply nested 20 000 levels deep', () => {
+  it('reaches the agent as the runtime wrote it, in one event, as the plain call would', async () => {
+    const svc = await startTestService();
+    try {
+      const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+      const reply = `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","deep":${deep}},"finish_reason":"stop"}]}`;
+      const pending = svc.chat('{"model":"m","stream":true,"messages":[]}');
+      await svc.request(1);
+      svc.respond(1, reply);
+      const res = await pending;
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), `data: ${reply}\n\ndata: [DONE]\n\n`);
+    } finally {
+      await svc.close();
+    }
+  });
+});
