@@ -14,6 +14,8 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 /** Attempts per call, the first included (1e9 with no delay made 6 613 upstream calls in 10 s). */
 export const MAX_RETRY_ATTEMPTS = 100;
 export const MIN_RECORD_MAX_BYTES = 1024;
+/** Each orphan keeps its turn's request translation and answer in memory until a retry claims it. */
+export const MAX_ORPHANED_TURNS = 1024;
 export const MAX_RECORD_MAX_BYTES = 1024 ** 3;
 export const MIN_RESPONSE_LIMIT_BYTES = 1024;
 /** A whole answer is read as one string for its record, and Node cannot hold a string over about 512 MiB. */
@@ -50,10 +52,12 @@ export function checkServiceConfig(config: ServiceConfig): void {
     // calls wait on chained timers (any length); the proxy's socket timeout is one Node timer.
     checkDuration('request_timeout', '--request-timeout', config.requestTimeoutMs, 1, config.type === 'local' ? Number.MAX_SAFE_INTEGER : MAX_TIMER_MS);
   }
-  checkDuration('body timeout', undefined, config.bodyTimeoutMs, 1);
+  checkDuration('body_timeout', undefined, config.bodyTimeoutMs, 1);
   checkInteger('body budget', undefined, config.bodyBudgetBytes, 1, Number.MAX_SAFE_INTEGER, ' bytes');
-  checkDuration('heartbeat interval', undefined, config.heartbeatIntervalMs, 1);
-  checkInteger('max orphaned turns', undefined, config.maxOrphanedTurns, 0, Number.MAX_SAFE_INTEGER);
+  checkDuration('heartbeat_interval', undefined, config.heartbeatIntervalMs, 1);
+  checkInteger('max_orphaned_turns', undefined, config.maxOrphanedTurns, 0, MAX_ORPHANED_TURNS);
+  checkInteger('responses_store_max', undefined, config.responsesStore.maxResponses, 0, Number.MAX_SAFE_INTEGER);
+  checkInteger('responses_store_max_bytes', undefined, config.responsesStore.maxBytes, 0, Number.MAX_SAFE_INTEGER, ' bytes');
   checkDuration('poll interval', undefined, config.pollIntervalMs, 1);
   checkDuration('watch interval', undefined, config.watchIntervalMs, 1);
   checkInteger('retry_max_attempts', undefined, config.retry.maxAttempts, 1, MAX_RETRY_ATTEMPTS);

@@ -102,6 +102,16 @@ function toInput(f: ConfigFile): ServiceConfigInput {
     retry: Object.keys(retry).length > 0 ? retry : undefined,
     responseLimitBytes: f.response_limit,
     recordMaxBytes: f.record_max_bytes,
+    bodyTimeoutMs: secondsToMs(f.body_timeout),
+    agentApiMode: f.agent_api_mode,
+    models: f.models,
+    livePage: f.live_page,
+    heartbeatIntervalMs: secondsToMs(f.heartbeat_interval),
+    maxOrphanedTurns: f.max_orphaned_turns,
+    responsesStore:
+      f.responses_store_max === undefined && f.responses_store_max_bytes === undefined
+        ? undefined
+        : definedOnly({ maxResponses: f.responses_store_max, maxBytes: f.responses_store_max_bytes }),
     recordingFile: f.recording_file,
     replayFile: f.replay_file,
     logLevel: f.log_level,

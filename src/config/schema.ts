@@ -40,6 +40,21 @@ export const configFileSchema = z
     response_limit: z.number().int('must be an integer'),
     /** Proxy mode: the most bytes of a streamed answer kept for its record (default 16 MiB); the record says what was cut. */
     record_max_bytes: z.number().int('must be an integer'),
+    /** Longest time a request body may take to arrive, seconds (default 60). */
+    body_timeout: seconds,
+    /** Local mode: `translated` (default: the runtime speaks Chat Completions whatever the agent speaks) or `native`. */
+    agent_api_mode: oneOf(['translated', 'native']),
+    /** Models GET /v1/models lists besides those the session's requests name. */
+    models: z.array(z.string().min(1, 'must be a non-empty model name')),
+    /** Local mode: serve the live session page at GET / (default false: conversations are private). */
+    live_page: z.boolean({ invalid_type_error: 'must be true or false' }),
+    /** Local mode: seconds between heartbeats of a streamed call that waits for the runtime (default 5). */
+    heartbeat_interval: seconds,
+    /** Local mode: orphaned turns kept for a retry of the same request (default 16). */
+    max_orphaned_turns: z.number().int('must be an integer'),
+    /** Responses kept for previous_response_id: how many (default 1000) and how many bytes (default 64 MiB). */
+    responses_store_max: z.number().int('must be an integer'),
+    responses_store_max_bytes: z.number().int('must be an integer'),
     /** pino level (default info, or $ROCK_MS_LOG_LEVEL). */
     log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   })

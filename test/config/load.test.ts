@@ -207,3 +207,39 @@ describe('loadConfig', () => {
   });
 });
 
+
+describe('loadConfig: local mode and agent API keys', () => {
+  it('reads agent_api_mode, models, live_page, heartbeat_interval, body_timeout, max_orphaned_turns and the Responses store bounds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rms-config-local-'));
+    try {
+      const file = join(dir, 'local.yaml');
+      await writeFile(
+        file,
+        [
+          'agent_api_mode: native',
+          'models: [policy-a, policy-b]',
+          'live_page: true',
+          'heartbeat_interval: 2.5',
+          'body_timeout: 30',
+          'max_orphaned_turns: 4',
+          'responses_store_max: 10',
+          'responses_store_max_bytes: 1048576',
+        ].join('\n'),
+      );
+      const config = await loadConfig({ configFile: file, env: { ROCK_MODEL_SERVICE_DATA_DIR: dir } });
+      assert.equal(config.agentApiMode, 'native');
+      assert.deepEqual(config.models, ['policy-a', 'policy-b']);
+      assert.equal(config.livePage, true);
+      assert.equal(config.heartbeatIntervalMs, 2500);
+      assert.equal(config.bodyTimeoutMs, 30_000);
+      assert.equal(config.maxOrphanedTurns, 4);
+      assert.deepEqual(config.responsesStore, { maxResponses: 10, maxBytes: 1048576 });
+      await writeFile(file, 'agent_api_mode: chat\n');
+      await assert.rejects(loadConfig({ configFile: file, env: {} }), /agent_api_mode" must be one of "translated", "native"/);
+      await writeFile(file, 'max_orphaned_turns: 100000\n');
+      await assert.rejects(loadConfig({ configFile: file, env: {} }), /max_orphaned_turns must be a whole number from 0 to 1024, got 100000/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
