@@ -3,7 +3,7 @@
 // anti-call-llm` as a new process (as it does in every sandbox), next to a bare `node -e 0`,
 // and does a 1 GiB log cost more than a tiny one? Each timed call is a real turn: the
 // service's request N+1 is appended first (untimed), then `--index N --response R` appends
-// response N and prints request N+1. Runs interleaved; medians. Needs `npx tsc -p tsconfig.json`.
+// response N and prints request N+1. Runs interleaved; medians. Needs `npm run build`.
 // Usage: node bench/cli.mjs [runs]   (default 21)
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rock = join(root, 'bin', 'rock.js');
-if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
+if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('build first: npm run build');
 const runs = Number(process.argv[2] ?? 21);
 const RESPONSE = '{"choices":[{"index":0,"message":{"role":"assistant","content":"r"},"finish_reason":"stop"}]}';
 

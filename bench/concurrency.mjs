@@ -12,9 +12,9 @@
 // An untimed warm-up round comes first, then rounds alternate the order of the scanners and
 // each row is the median of its rounds: the first run in a process pays the bench's own
 // warm-up (JIT, 256 sockets), which had made whichever scanner ran first look 20-40% slower.
-// Needs `npx tsc -p tsconfig.json`. Usage: node bench/concurrency.mjs [agents] [turns per agent] [rounds]   (default 256 20 3)
+// Needs `npm run build`. Usage: node bench/concurrency.mjs [agents] [turns per agent] [rounds]   (default 256 20 3)
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,18 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { post, startServiceChild } from './turns.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
-const { LogFollower } = await import(join(dist, 'follower', 'index.js'));
-const { appendLine, closeAppendFd, openAppendFd } = await import(join(dist, 'log-file', 'index.js'));
-const { compactJson, encodeResponseLine } = await import(join(dist, 'protocol', 'index.js'));
-const { openScanner, recordAt, RecordKind } = await import(join(dist, 'scanner', 'index.js'));
-const { loadNativeEngine } = await import(join(dist, 'scanner', 'load.js'));
-const { tsEngine } = await import(join(dist, 'scanner', 'ts-engine.js'));
+const { LogFollower, appendLine, openAppendFd, compactJson, encodeResponseLine, openScanner, recordAt, RecordKind, availableEngines } = await import(
+  join(root, 'dist', 'index.js')
+);
 
 const agents = Number(process.argv[2] ?? 256);
 const turnsPerAgent = Number(process.argv[3] ?? 20);
 const rounds = Number(process.argv[4] ?? 3);
-const engines = { native: loadNativeEngine().engine, ts: tsEngine };
+const engines = Object.fromEntries(availableEngines().map((engine) => [engine.kind, engine]));
 
 /** Returns the CPU time (user + system) `pid` has used, in ms. */
 function cpuMsOf(pid) {
@@ -100,7 +96,7 @@ async function run(scanner, turns = turnsPerAgent) {
   clearInterval(sampler);
   const after = memoryOf(child.pid);
   follower.close();
-  closeAppendFd(fd);
+  closeSync(fd);
   http.destroy();
   child.kill('SIGTERM');
   await once(child, 'exit');

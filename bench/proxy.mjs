@@ -55,7 +55,7 @@ function serveUpstream() {
 }
 
 async function serveProxy(upstreamPort) {
-  const { startServer } = await import('../dist/server/start.js');
+  const { startServer } = await import('../dist/index.js');
   const dir = mkdtempSync(join(os.tmpdir(), 'rms-bench-proxy-'));
   const server = await startServer({
     type: 'proxy', host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'warn',

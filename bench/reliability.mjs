@@ -8,7 +8,7 @@
  *   node bench/reliability.mjs --full         # the issue's full size (soak: 10 000 turns, ~10 GiB)
  *   node bench/reliability.mjs --only soak,load --out /tmp/reliability.md
  *
- * Needs the compiled CLI (`npx tsc -p tsconfig.json`) for the restart scenario, root for the
+ * Needs the built CLI (`npm run build`) for the restart scenario, root for the
  * disk-full tmpfs (skipped otherwise), and about 2x the soak's log size free under $TMPDIR.
  */
 import { writeFileSync } from 'node:fs';

@@ -17,8 +17,8 @@ if (unknown.length) {
   console.error(`no such bench: ${unknown.map((f) => f.replace(/\.mjs$/, "")).join(', ')}; available: ${all.map((f) => f.replace(/\.mjs$/, '')).join(', ')}`);
   process.exit(2);
 }
-if (!existsSync(join(here, '..', 'dist', 'index.js')) && !existsSync(join(here, '..', 'dist', 'scanner', 'index.js'))) {
-  console.error('the benches import the compiled package: run `npx tsc -p tsconfig.json` (or `npm run build`) first');
+if (!existsSync(join(here, '..', 'dist', 'index.js'))) {
+  console.error('the benches run the built package (dist/): run `npm run build` first');
   process.exit(2);
 }
 

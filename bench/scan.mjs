@@ -6,7 +6,7 @@
 // every poll); then the incremental cost (append one line to logs of 1 MiB, 100 MiB and
 // 1 GiB, alternately a 1 KiB request and its small response, and find it from the saved
 // offset) and the two findLast queries of a CLI turn on each, in µs (medians).
-// Needs `npx tsc -p tsconfig.json`. Usage: node bench/scan.mjs [GiB]   (default 1)
+// Needs `npm run build`. Usage: node bench/scan.mjs [GiB]   (default 1)
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -14,12 +14,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist', 'scanner');
-if (!existsSync(join(dist, 'ts-engine.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
-const { tsEngine } = await import(join(dist, 'ts-engine.js'));
-const { loadNativeEngine } = await import(join(dist, 'load.js'));
-const { KindMask } = await import(join(dist, 'types.js'));
-const native = loadNativeEngine().engine;
+if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('build first: npm run build');
+const { availableEngines, KindMask } = await import(join(root, 'dist', 'index.js'));
+const tsEngine = availableEngines().find((e) => e.kind === 'ts');
+const native = availableEngines().find((e) => e.kind === 'native');
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

@@ -9,7 +9,7 @@
 // about 700 KiB). One row per history and scanner, each in a fresh pair of processes.
 // Target (2 KiB history): p50 <= 2 ms, p99 <= 10 ms; the reference needs about 1000 ms a turn
 // (its client sleeps 1 s between polls).
-// Needs `npx tsc -p tsconfig.json`. Usage: node bench/turns.mjs [turns] [rounds]   (default 300 3)
+// Needs `npm run build`. Usage: node bench/turns.mjs [turns] [rounds]   (default 300 3)
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,14 +20,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-if (!existsSync(join(dist, 'server', 'index.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
+if (!existsSync(join(dist, 'index.js'))) throw new Error('build first: npm run build');
 const WARMUP = 20;
 const HISTORIES = { '2 KiB': 0, '+2 KiB/turn': 2048 };
 
 /** Starts a service child on a free loopback port; resolves with its url and process. */
 export async function startServiceChild(dataDir, env = {}) {
   const script =
-    `const { startServer } = await import(${JSON.stringify(join(dist, 'server', 'index.js'))});` +
+    `const { startServer } = await import(${JSON.stringify(join(dist, 'index.js'))});` +
     `const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: ${JSON.stringify(dataDir)}, logLevel: 'warn' });` +
     `console.log(s.url); process.on('SIGTERM', () => s.close().then(() => process.exit(0)));`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
@@ -55,7 +55,7 @@ export function post(url, body, agent) {
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
 async function runOnce(turns, growth) {
-  const { ModelClient } = await import(join(dist, 'client', 'model-client.js'));
+  const { ModelClient } = await import(join(dist, 'index.js'));
   const dir = mkdtempSync(join(tmpdir(), 'rms-bench-turns-'));
   const { url, child } = await startServiceChild(dir);
   const client = new ModelClient({ dataDir: dir });
@@ -112,8 +112,8 @@ if (isMain && process.argv[2] === '--child') {
 } else if (isMain) {
   const turns = Number(process.argv[2] ?? 300);
   const rounds = Number(process.argv[3] ?? 3);
-  const { loadNativeEngine } = await import(join(dist, 'scanner', 'load.js'));
-  const scanners = loadNativeEngine().engine ? ['native', 'ts'] : ['ts'];
+  const { availableEngines } = await import(join(dist, 'index.js'));
+  const scanners = availableEngines().length > 1 ? ['native', 'ts'] : ['ts'];
   const rows = [];
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   for (const [history, growth] of Object.entries(HISTORIES)) {

@@ -1,7 +1,8 @@
-// Builds what a clone needs: the native addon (optional) and the TypeScript.
+// Builds what a clone needs: the native addon (optional), the type declarations (tsc) and the
+// bundled runtime (esbuild, scripts/bundle.mjs) in dist/.
 // A failed addon build is not fatal: the TypeScript scanner takes over, and `status` says so.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -38,5 +39,9 @@ if (process.env.ROCK_MS_SKIP_NATIVE_BUILD === '1') {
   }
 }
 
+// A clean dist/: whatever an older build left there would be packed.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 const tsc = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json']);
-process.exit(tsc.status ?? 1);
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+const { bundleRuntime } = await import('./bundle.mjs');
+await bundleRuntime(root);

@@ -3,8 +3,8 @@
  * from here; modules not re-exported are internal.
  */
 export { ModelClient, type ModelClientOptions, type WaitOptions } from './client/model-client.js';
-export { startServer, type RunningServer } from './server/index.js';
-export { loadConfig, type LoadConfigOptions } from './config/load.js';
+export type { RunningServer } from './server/index.js';
+export type { LoadConfigOptions } from './config/load.js';
 export { resolveServiceConfig, type ServiceConfigInput } from './config/resolve.js';
 export type { ServiceConfig } from './config/types.js';
 export {
@@ -59,3 +59,12 @@ export {
 } from './protocol/index.js';
 export { openAppendFd, appendLine } from './log-file/index.js';
 export * from './errors.js';
+
+// The service and the YAML/zod config reader load on first use, not with the package: a
+// runtime that imports ModelClient never pays for them.
+
+/** Starts a service and resolves once it listens; see `startServer` in server/start.ts for what it throws. */
+export const startServer: typeof import('./server/index.js').startServer = async (input) => (await import('./server/index.js')).startServer(input);
+
+/** Reads the config file, lays the overrides over it and applies env and defaults; see config/load.ts for what it throws. */
+export const loadConfig: typeof import('./config/load.js').loadConfig = async (options) => (await import('./config/load.js')).loadConfig(options);

@@ -1,12 +1,12 @@
 // `npm run demo`: runs the RL-loop demo (runtime.ts, which launches agent.ts in a LocalSandbox).
-// The demo is TypeScript run through tsx, against the compiled package in dist/.
+// The demo is TypeScript run through tsx, against the built package in dist/.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-if (!existsSync(`${root}dist/sandbox/index.js`) || !existsSync(`${root}dist/cli/main.js`)) {
+if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/cli/main.js`)) {
   console.error('rl-loop: dist/ is not built; run `npm run build` (or `npm ci`, which builds) first');
   process.exit(1);
 }

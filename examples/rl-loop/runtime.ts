@@ -7,7 +7,7 @@
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 // In your own project: import { LocalSandbox, ModelService } from 'rock-model-service';
-import { LocalSandbox, ModelService, shellQuote } from '../../dist/sandbox/index.js';
+import { LocalSandbox, ModelService, shellQuote } from '../../dist/index.js';
 import { policy, type ChatRequest } from './policy.js';
 
 const AGENT = fileURLToPath(new URL('./agent.ts', import.meta.url));

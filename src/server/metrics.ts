@@ -3,18 +3,17 @@
  * prom-client's global one, so that several services in one process (tests, benches) never
  * clash; proxy mode registers its own metrics on the same registry.
  */
-import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
+import Counter from 'prom-client/lib/counter.js';
+import Gauge from 'prom-client/lib/gauge.js';
+import Histogram from 'prom-client/lib/histogram.js';
+import Registry from 'prom-client/lib/registry.js';
 import { VERSION } from '../version.js';
 
-// The classes are loaded from their own files: prom-client's entry also loads the push
+// The classes are imported from their own files: prom-client's entry also loads the push
 // gateway (http, https) and the cluster aggregator, about 50 ms and 10 MB per service at
 // start (measured here), for nothing we use. The process collectors load at the first scrape.
-const require = createRequire(import.meta.url);
-const Registry = require('prom-client/lib/registry') as typeof PromClient.Registry;
-const Counter = require('prom-client/lib/counter') as typeof PromClient.Counter;
-const Gauge = require('prom-client/lib/gauge') as typeof PromClient.Gauge;
-const Histogram = require('prom-client/lib/histogram') as typeof PromClient.Histogram;
+// Imports, not a createRequire: the bundle (scripts/bundle.mjs) carries only what is imported.
 
 /** Live values of a local session, read at scrape time, so that the hot path updates nothing. */
 export interface SessionSources {
@@ -82,7 +81,7 @@ export function createServiceMetrics(mode: 'local' | 'proxy', scannerKind: strin
     async scrape() {
       if (!processMetrics) {
         processMetrics = true;
-        const collectDefaultMetrics = require('prom-client/lib/defaultMetrics') as typeof PromClient.collectDefaultMetrics;
+        const { default: collectDefaultMetrics } = await import('prom-client/lib/defaultMetrics.js');
         collectDefaultMetrics({ register: registry });
       }
       return registry.metrics();

@@ -1,5 +1,5 @@
 /**
- * Runs the real `rock` CLI (`node bin/rock.js`, which runs the compiled `dist/`) as a child
+ * Runs the real `rock` CLI (`node bin/rock.js`, which runs the bundle in `dist/`) as a child
  * process, plus the temporary directories and free ports its tests need.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,10 +27,10 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-/** Throws unless `dist/` holds the compiled CLI (`npx tsc -p tsconfig.json`, or `npm test`, builds it). */
+/** Throws unless `dist/` holds the built CLI (`npm run build`, or `npm test`, builds it). */
 export function requireBuiltCli(): void {
   if (!existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'main.js'))) {
-    throw new Error('dist/cli/main.js is missing: build first with `npx tsc -p tsconfig.json`');
+    throw new Error('dist/cli/main.js is missing: build first with `npm run build`');
   }
 }
 

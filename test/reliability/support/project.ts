@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** The compiled CLI (`npx tsc -p tsconfig.json` builds it; `npm test` builds first). */
+/** The built CLI (`npm run build` builds it; `npm test` builds first). */
 export const ROCK_BIN = join(PROJECT_ROOT, 'bin', 'rock.js');
 
 /** Node arguments that run a TypeScript helper of this folder through tsx. */

@@ -1,0 +1,257 @@
+// The published runtime is one esbuild bundle of src/ with every third-party package inside,
+// so the packed package.json needs no runtime dependencies (docs/packaging.md says why and
+// what it measured).
+//
+// ESM, code-split: entries `dist/lib/index.js` (the library; `dist/index.js` re-exports it) and
+// `dist/cli/main.js` (the CLI), chunks in `dist/chunks/`. Every `import()` in src/ starts a chunk
+// that loads only when it runs, so an anti-call turn reads none of the service, proxy, YAML,
+// zod or commander code; modules both entries use (the error classes among them) are in
+// shared chunks, one copy each. Every output file sits two directories below the package
+// root, as every module does under src/<room>/, so `new URL('../../…', import.meta.url)`
+// names the package root in src/ (tsx) and in dist/ alike.
+//
+// The standalone executable's script (see scripts/sea.mjs) is the same CLI as one CommonJS
+// file: Node 20 runs one embedded CommonJS script and nothing from disk.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import * as esbuild from 'esbuild';
+
+/** The entries of the ESM runtime, as esbuild entry names (paths under dist/, without `.js`). */
+export const RUNTIME_ENTRIES = { 'lib/index': 'src/index.ts', 'cli/main': 'src/cli/main.ts' };
+/** Where the build records which source modules each output file holds (test/cli/startup.test.ts reads it). */
+export const METAFILE = 'dist/bundle-meta.json';
+const LICENSES = 'dist/THIRD-PARTY-LICENSES.txt';
+
+// Bundled CommonJS packages require Node's built-ins; an ES module has no `require`, so each
+// output file gets its own (esbuild's require shim looks for one in scope).
+const ESM_REQUIRE = "import { createRequire as __rmsCreateRequire } from 'node:module';\nconst require = __rmsCreateRequire(import.meta.url);";
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // Class and function names show in error names and stack traces: never rename them.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+};
+
+/**
+ * Bundles src/ into `<root>/dist` (ESM); writes the metafile, the third-party licences, and
+ * `dist/index.js` / `dist/index.cjs` (the `import` and `require` entries).
+ * @returns the metafile of both passes. @throws esbuild's error when the sources do not bundle,
+ *   or an Error when two core modules export the same name.
+ */
+export async function bundleRuntime(root) {
+  const outdir = join(root, 'dist');
+  for (const dir of ['lib', 'cli', 'chunks']) rmSync(join(outdir, dir), { recursive: true, force: true });
+  const core = await coreModules(root);
+  const coreBuild = await esbuild.build({
+    ...common,
+    absWorkingDir: root,
+    stdin: { contents: core.map((m) => `export * from './${m}';`).join('\n'), resolveDir: root, sourcefile: 'core.ts', loader: 'ts' },
+    outfile: join(outdir, CORE_CHUNK),
+    format: 'esm',
+    banner: { js: ESM_REQUIRE },
+    plugins: [versionAsConstant(root)],
+  });
+  await checkCoreExports(root, core, coreBuild.metafile.outputs[`dist/${CORE_CHUNK}`].exports);
+  const coreFiles = new Set(core.map((m) => join(root, m)));
+  const restBuild = await esbuild.build({
+    ...common,
+    absWorkingDir: root,
+    entryPoints: RUNTIME_ENTRIES,
+    outdir,
+    format: 'esm',
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: ESM_REQUIRE },
+    plugins: [importCoreFromItsChunk(coreFiles), namedExportsOfLazyPackages(root), versionAsConstant(root)],
+  });
+  const metafile = {
+    inputs: { ...coreBuild.metafile.inputs, ...restBuild.metafile.inputs },
+    outputs: { ...coreBuild.metafile.outputs, ...restBuild.metafile.outputs },
+  };
+  writeFileSync(join(outdir, 'index.js'), "export * from './lib/index.js';\n");
+  writeFileSync(join(outdir, 'index.cjs'), REQUIRE_ENTRY);
+  writeFileSync(join(root, METAFILE), JSON.stringify(metafile));
+  writeFileSync(join(root, LICENSES), thirdPartyLicenses(root, metafile));
+  return metafile;
+}
+
+// An anti-call turn starts a process: each ES module it loads costs about 0.8 ms of CPU here
+// (twelve small chunks of esbuild's own splitting made a turn 1.30x `node -e 0`, one file
+// 1.15x). So everything the turn needs is one chunk, `core`, which every other output file
+// imports instead of keeping its own copy: the CLI's anti-call path, the library and the
+// service share one copy of each module in it (the error classes among them).
+const CORE_CHUNK = 'chunks/core.js';
+// The turn: the CLI entry's static imports and the anti-call command, with all they import,
+// statically or not (a turn that must wait loads the follower).
+const CORE_ROOTS = ['src/cli/commands/anti-call-llm.ts'];
+const CORE_ROOTS_STATIC_IMPORTS_OF = ['src/cli/main.ts'];
+
+/** Returns the source modules (paths relative to `root`) the anti-call turn can load. */
+async function coreModules(root) {
+  const { metafile } = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: [...CORE_ROOTS, ...CORE_ROOTS_STATIC_IMPORTS_OF],
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    outdir: join(root, 'dist'),
+    write: false,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const importsOf = (path) => metafile.inputs[path].imports.filter((i) => !i.external);
+  const seen = new Set();
+  const visit = (path) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const i of importsOf(path)) visit(i.path);
+  };
+  for (const entry of CORE_ROOTS_STATIC_IMPORTS_OF) for (const i of importsOf(entry)) if (i.kind === 'import-statement') visit(i.path);
+  for (const rootModule of CORE_ROOTS) visit(rootModule);
+  return [...seen].sort();
+}
+
+/** Throws unless the core chunk exports every name each core module exports (`export *` drops a name two modules export). */
+async function checkCoreExports(root, core, coreExports) {
+  const { metafile } = await esbuild.build({ absWorkingDir: root, entryPoints: core, outdir: join(root, 'dist', 'exports-check'), write: false, metafile: true, logLevel: 'warning' });
+  const have = new Set(coreExports);
+  const lost = Object.values(metafile.outputs).flatMap((o) => o.exports.filter((name) => name !== 'default' && !have.has(name)).map((name) => `${name} (${o.entryPoint})`));
+  if (lost.length > 0) {
+    throw new Error(`the core chunk cannot export ${lost.join(', ')}: another core module exports the same name. Rename one of them.`);
+  }
+  const defaults = Object.values(metafile.outputs).filter((o) => o.exports.includes('default')).map((o) => o.entryPoint);
+  if (defaults.length > 0) throw new Error(`core modules cannot have a default export (the core chunk re-exports names only): ${defaults.join(', ')}`);
+}
+
+/** An esbuild plugin: an import of a core module, from any other module, becomes an import of the core chunk. */
+function importCoreFromItsChunk(coreFiles) {
+  return {
+    name: 'import-core-from-its-chunk',
+    setup(build) {
+      build.onResolve({ filter: /^\./ }, async (args) => {
+        if (args.pluginData === 'resolving' || args.kind === 'entry-point') return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving' });
+        if (resolved.errors.length > 0 || !coreFiles.has(resolved.path)) return undefined;
+        // Every output file sits at dist/<dir>/<file>.js, so one relative path reaches the chunk from all of them.
+        return { path: `../${CORE_CHUNK}`, external: true };
+      });
+    },
+  };
+}
+
+// `require('rock-model-service')`: Node 20.19 and later load the ES module graph synchronously
+// (it has no top-level await; the packaging test requires it), older ones cannot.
+const REQUIRE_ENTRY = `'use strict';
+// rock-model-service is an ES module; Node 20.19 and later can require() it, older Node cannot.
+try {
+  module.exports = require('./lib/index.js');
+} catch (err) {
+  if (err && err.code === 'ERR_REQUIRE_ESM') {
+    // The error classes live in the ES module this file cannot load; Node's code stays, for callers that match on it.
+    throw Object.assign(new Error(
+      'rock-model-service is an ES module, and this Node (' + process.version + ') does not require() ES modules ' +
+        '(Node 20.19 and later do, unless started with --no-experimental-require-module): ' +
+        "load it with \`const { ModelClient } = await import('rock-model-service')\` instead.",
+      { cause: err },
+    ), { code: 'ERR_REQUIRE_ESM' });
+  }
+  throw err;
+}
+`;
+
+/**
+ * Bundles the CLI into one CommonJS file at `outfile` for the standalone executable.
+ * `import.meta.url` becomes the executable's own file URL.
+ * @returns esbuild's metafile. @throws esbuild's error when the sources do not bundle.
+ */
+export async function bundleStandalone(root, outfile) {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const { metafile } = await esbuild.build({
+    ...common,
+    absWorkingDir: root,
+    entryPoints: [RUNTIME_ENTRIES['cli/main']],
+    outfile,
+    format: 'cjs',
+    define: { 'import.meta.url': '__rmsImportMetaUrl' },
+    banner: { js: "var __rmsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [versionAsConstant(root)],
+  });
+  return metafile;
+}
+
+/**
+ * An esbuild plugin: src/version.ts reads the version from package.json beside it at run time;
+ * in the bundle it is a constant, because the standalone executable has no package.json.
+ */
+function versionAsConstant(root) {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return {
+    name: 'version-as-constant',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({
+        contents: `/** The package's version, written in by scripts/bundle.mjs. */\nexport const VERSION = ${JSON.stringify(version)};\n`,
+        loader: 'ts',
+      }));
+    },
+  };
+}
+
+/**
+ * An esbuild plugin: `await import('yaml')` of a CommonJS package, split into its own chunk,
+ * gives esbuild's chunk namespace, whose only export is `default` (Node itself would add the
+ * named exports it detects). So such an import goes through a small module that names every
+ * export the package has, read from the package itself at build time.
+ */
+function namedExportsOfLazyPackages(root) {
+  const requireFromRoot = createRequire(join(root, 'package.json'));
+  return {
+    name: 'named-exports-of-lazy-packages',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.kind !== 'dynamic-import' || args.path.startsWith('node:')) return undefined;
+        return { path: args.path, namespace: 'lazy-package' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => {
+        const names = Object.keys(requireFromRoot(args.path)).filter((name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name));
+        return {
+          contents: `import * as all from ${JSON.stringify(args.path)};\nexport const { ${names.join(', ')} } = all;\nexport default all.default;\n`,
+          resolveDir: root,
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** The licence text of every third-party package inside the bundle, for the notice their licences require. */
+function thirdPartyLicenses(root, metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match && !packages.has(match[1])) packages.set(match[1], licenseOf(join(root, match[1])));
+  }
+  const sections = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([dir, text]) => {
+    const { name, version, license } = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+    return `${name}@${version} (${license ?? 'see below'})\n\n${text ?? `no licence file in ${relative(root, dir)}`}`;
+  });
+  return `rock-model-service bundles these packages:\n\n${sections.join(`\n\n${'-'.repeat(72)}\n\n`)}\n`;
+}
+
+function licenseOf(dir) {
+  for (const name of ['LICENSE', 'LICENSE.md', 'LICENSE.txt', 'license', 'LICENCE', 'License.md']) {
+    try {
+      return readFileSync(join(dir, name), 'utf8').trim();
+    } catch {
+      // try the next spelling
+    }
+  }
+  return undefined;
+}
