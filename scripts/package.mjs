@@ -1,8 +1,12 @@
-// `npm run package`: the two tarballs of a release (SPEC section 10), in @napi-rs/cli's layout.
+// `npm run package`: the two tarballs of a release (SPEC section 10), in @napi-rs/cli's layout,
+// and the standalone executable:
 //   rock-model-service-linux-x64-gnu-<version>.tgz  the addon, as `napi create-npm-dirs`,
 //                                                   `napi artifacts` and `napi version` lay it out
-//   rock-model-service-<version>.tgz                the main package, no binary, declaring the
+//   rock-model-service-<version>.tgz                the main package: the bundled runtime, no
+//                                                   binary, no dependencies, declaring the
 //                                                   platform package in optionalDependencies
+//   rock-model-service-linux-x64                    the CLI with Node and the addon inside, for
+//                                                   sandboxes without Node (scripts/sea.mjs)
 // The optionalDependencies entry is written only into the packed package.json (as `napi
 // pre-publish` does): the platform package is not published, and a committed entry breaks
 // `npm ci` in a clone. Everything is staged in a temporary directory; the checkout is not
@@ -14,6 +18,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildStandalone } from './sea.mjs';
+import { seaExecutablePath } from './sea-path.mjs';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -77,9 +83,15 @@ function tarballFiles(tarball) {
 
 // 1. Build what is out of date (the addon with node-gyp, the TypeScript with tsc).
 const addonStale = isStale(addon, [join(root, 'binding.gyp'), join(root, 'native')]);
-const distStale = isStale(join(root, 'dist', 'index.js'), [join(root, 'src'), join(root, 'tsconfig.json')]);
+const distStale = isStale(join(root, 'dist', 'index.js'), [join(root, 'src'), join(root, 'tsconfig.json'), join(root, 'scripts', 'bundle.mjs')]);
 if (addonStale || distStale) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
 if (!existsSync(addon)) fail(`no addon at ${addon} after the build (see its output): the platform package needs it`);
+// Everything the runtime uses is inside the bundle; a package in `dependencies` would be
+// installed beside it for nothing, or be needed because the bundle left it out.
+const runtimeDependencies = Object.keys(pkg.dependencies ?? {});
+if (runtimeDependencies.length > 0) {
+  fail(`package.json has runtime dependencies (${runtimeDependencies.join(', ')}): the bundle carries what the runtime uses, so list them in devDependencies`);
+}
 
 const stage = mkdtempSync(join(tmpdir(), 'rms-package-'));
 try {
@@ -122,6 +134,8 @@ try {
   }
   const shipped = { ...pkg };
   delete shipped.scripts;
+  // Only a clone builds and tests: nothing for an installer to read.
+  delete shipped.devDependencies;
   shipped.optionalDependencies = { ...pkg.optionalDependencies, [platformPkg.name]: pkg.version };
   writeFileSync(join(mainDir, 'package.json'), JSON.stringify(shipped, null, 2) + '\n');
   const mainTarball = pack(mainDir);
@@ -129,8 +143,16 @@ try {
   // 4. The binary is in the platform tarball and only there.
   if (tarballFiles(mainTarball).some((f) => f.endsWith('.node'))) fail(`${mainTarball} carries a .node binary`);
   if (!tarballFiles(platformTarball).some((f) => f.endsWith('.node'))) fail(`${platformTarball} has no .node binary`);
+
+  // 5. The standalone executable (a Linux x64 single executable application).
+  let standalone = 'not built (a Linux x64 build only)';
+  if (process.platform === 'linux' && process.arch === 'x64') {
+    const sea = await buildStandalone(root, { out: seaExecutablePath(root), addon });
+    standalone = `${sea.path} (${(sea.bytes / 2 ** 20).toFixed(1)} MiB, runs without Node${sea.cached ? '; reused from the cache' : ''})`;
+  }
   console.log(`main package:     ${mainTarball}`);
   console.log(`platform package: ${platformTarball}`);
+  console.log(`standalone:       ${standalone}`);
 } finally {
   rmSync(stage, { recursive: true, force: true });
 }

@@ -38,12 +38,15 @@ function quickAntiCallOptions(args: readonly string[]): AntiCallOptions | undefi
   }
 }
 
-const args = normalisedArgs(process.argv);
-const quick = quickAntiCallOptions(args);
-if (quick !== undefined) {
-  const { antiCallLlm } = await import('./commands/anti-call-llm.js');
-  await runCommand('anti-call-llm', () => antiCallLlm(quick));
-} else {
+/** Runs the program on `argv` (process.argv's shape); usage errors become exit statuses, anything else rejects. */
+async function main(argv: readonly string[]): Promise<void> {
+  const args = normalisedArgs(argv);
+  const quick = quickAntiCallOptions(args);
+  if (quick !== undefined) {
+    const { antiCallLlm } = await import('./commands/anti-call-llm.js');
+    await runCommand('anti-call-llm', () => antiCallLlm(quick));
+    return;
+  }
   const { buildProgram } = await import('./program.js');
   try {
     await buildProgram(args).parseAsync(args, { from: 'user' });
@@ -55,3 +58,7 @@ if (quick !== undefined) {
     process.exitCode = exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
   }
 }
+
+// No top-level await: the standalone executable runs this module as CommonJS (scripts/bundle.mjs).
+// A rejection is an unhandled one, which Node prints and turns into exit status 1, as before.
+void main(process.argv);

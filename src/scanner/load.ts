@@ -13,7 +13,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, NativeLoadFailedError, NativeUnavailableError } from '../errors.js';
+import { isStandaloneExecutable } from '../process/standalone.js';
 import { elfProblem, manifestOf, manifestProblem } from './binary-check.js';
+import { EMBEDDED_ADDON, loadEmbeddedAddon } from './embedded-binary.js';
 import { bindingProblem, createNativeEngine, type NativeBinding } from './native-engine.js';
 import { tsEngine } from './ts-engine.js';
 import type { ScanEngine } from './types.js';
@@ -33,7 +35,7 @@ export interface NativeLoadResult {
 }
 
 const require = createRequire(import.meta.url);
-// Two levels up from src/scanner/ (tsx) and from dist/scanner/ (compiled) alike.
+// Two levels up from src/scanner/ (tsx) and from every file of the bundle, dist/<dir>/ (scripts/bundle.mjs), alike.
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOCAL_BUILD = join(PACKAGE_ROOT, 'build', 'Release', 'rock_model_service.node');
 const PACKAGE_NAME = 'rock-model-service';
@@ -64,6 +66,8 @@ let warned = false;
 // Reasons that mean "nothing there"; any other reason is a binary that exists but failed.
 const NOT_INSTALLED = 'not installed';
 const NOT_BUILT = 'not built (run `npm run build` in a clone)';
+const NOT_EMBEDDED = 'not embedded (this executable was built without the native scanner)';
+const EMBEDDED_PLACE = `${EMBEDDED_ADDON} inside ${process.execPath}`;
 /** The reason given when the binary could not install its SIGBUS guard (see bindingProblem). */
 const NO_FAULT_GUARD = /SIGBUS handler/;
 
@@ -76,13 +80,20 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
 
-/** dlopens a binary that passed its checks; returns the engine, or records why it cannot be used. */
-function tryRequire(place: string, file: string, attempts: LoadAttempt[]): ScanEngine | undefined {
+/**
+ * dlopens a binary that passed its checks (or loads one with `load`, which returns undefined
+ * when there is none); returns the engine, or records why it cannot be used.
+ */
+function tryRequire(place: string, file: string, attempts: LoadAttempt[], load: () => unknown = () => require(file)): ScanEngine | undefined {
   let binding: unknown;
   try {
-    binding = require(file);
+    binding = load();
   } catch (err) {
     attempts.push({ place, reason: `failed to load: ${messageOf(err)}` });
+    return undefined;
+  }
+  if (binding === undefined) {
+    attempts.push({ place, reason: NOT_EMBEDDED });
     return undefined;
   }
   const problem = bindingProblem(binding);
@@ -147,6 +158,12 @@ export function loadNativeEngine(): NativeLoadResult {
   if (cached) return cached;
   const attempts: LoadAttempt[] = [];
   let found: { engine: ScanEngine; binary: string } | undefined;
+  // The standalone executable carries its own binary (or none); no package sits beside it.
+  if (isStandaloneExecutable()) {
+    const engine = tryRequire(EMBEDDED_PLACE, EMBEDDED_PLACE, attempts, loadEmbeddedAddon);
+    cached = engine ? { engine, binary: EMBEDDED_PLACE, attempts } : { attempts };
+    return cached;
+  }
   for (const name of platformPackageNames()) {
     found = tryPlatformPackage(name, attempts);
     if (found) break;
@@ -158,7 +175,7 @@ export function loadNativeEngine(): NativeLoadResult {
 
 /** Returns the attempts that found a binary which could not be used (not the places where none was). */
 function failedAttempts(attempts: readonly LoadAttempt[]): LoadAttempt[] {
-  return attempts.filter((a) => a.reason !== NOT_INSTALLED && a.reason !== NOT_BUILT);
+  return attempts.filter((a) => a.reason !== NOT_INSTALLED && a.reason !== NOT_BUILT && a.reason !== NOT_EMBEDDED);
 }
 
 /** A binary that exists but cannot be used is reported once (code RMS_NATIVE_LOAD_FAILED), never swallowed. */

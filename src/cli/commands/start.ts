@@ -10,6 +10,7 @@ import { START_HEALTH_WAIT_MS } from '../../config/defaults.js';
 import type { ServiceConfigInput } from '../../config/resolve.js';
 import type { ServiceConfig } from '../../config/types.js';
 import { AlreadyRunningError, StartFailedError, UsageError } from '../../errors.js';
+import { isStandaloneExecutable } from '../../process/standalone.js';
 import { httpRequest, serviceUrl } from '../http-request.js';
 import { parseInteger, parseSeconds } from '../parse-options.js';
 import { pidFilePath, readServiceRecord, removeServiceFiles, runningPid, writePid, writeServiceRecord } from '../service-files.js';
@@ -102,9 +103,11 @@ async function startInBackground(config: ServiceConfig, pidFile: string, args: r
   mkdirSync(dirname(outFile), { recursive: true });
   const out = openSync(outFile, 'a');
   const outStart = fstatSync(out).size;
+  // The standalone executable is the program itself; under Node, the program is the script.
+  const program = isStandaloneExecutable() ? [] : [...process.execArgv, process.argv[1]!];
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'model-service', 'start', ...args, '--foreground'], {
+    child = spawn(process.execPath, [...program, 'model-service', 'start', ...args, '--foreground'], {
       detached: true,
       stdio: ['ignore', out, out],
     });
