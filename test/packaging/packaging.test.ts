@@ -1,14 +1,18 @@
 /**
  * `npm run package` as a user meets its output: both tarballs installed into a fresh project
- * with install scripts off (the binary must arrive built), then the main tarball alone, as on
- * a platform without a binary package. Slow (npm installs from the registry or its cache).
+ * offline and with install scripts off (the binary must arrive built, and nothing may need the
+ * registry), then the main tarball alone, as on a platform without a binary package; a whole
+ * session through the installed CLI and through the standalone executable on a PATH without
+ * Node. Slow: one `npm run package` (the executable comes from its cache under the temp dir
+ * when nothing changed) and three installs.
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runLocalSession } from './session.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -16,21 +20,37 @@ const PLATFORM_PACKAGE = 'rock-model-service-linux-x64-gnu';
 const MAIN_TARBALL = join(REPO, `${pkg.name}-${pkg.version}.tgz`);
 const PLATFORM_TARBALL = join(REPO, `${PLATFORM_PACKAGE}-${pkg.version}.tgz`);
 
-function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
+function runFull(command: string, args: string[], options: SpawnSyncOptions = {}): { stdout: string; stderr: string } {
   const r = spawnSync(command, args, { encoding: 'utf8', ...options });
   assert.equal(r.status, 0, `${command} ${args.join(' ')}:\n${String(r.stdout)}\n${String(r.stderr)}`);
-  return String(r.stdout);
+  return { stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+const run = (command: string, args: string[], options: SpawnSyncOptions = {}): string => runFull(command, args, options).stdout;
 
 const filesIn = (tarball: string) => run('tar', ['-tzf', tarball]).split('\n').filter(Boolean);
 const packageJsonIn = (tarball: string) => JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'])) as Record<string, unknown>;
 
-/** A fresh npm project with `tarballs` installed the way a user without a compiler would. */
-function installInto(tarballs: string[]): string {
+/**
+ * A fresh npm project with `tarballs` installed as in a sandbox without a compiler or a
+ * registry: scripts off, offline. Returns the project and what npm printed.
+ */
+function installInto(tarballs: string[]): { dir: string; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'rms-install-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rms-install-probe', version: '1.0.0', private: true }));
-  run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', ...tarballs], { cwd: dir });
-  return dir;
+  const { stdout, stderr } = runFull('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', ...tarballs], { cwd: dir });
+  return { dir, output: stdout + stderr };
+}
+
+/** A directory holding only `sh`, `sleep` and `cat`: a PATH on which there is no `node`. */
+function pathWithoutNode(parent: string): string {
+  const bin = join(parent, 'bin');
+  mkdirSync(bin);
+  for (const tool of ['sh', 'sleep', 'cat']) {
+    const found = run('sh', ['-c', `command -v ${tool}`]).trim();
+    symlinkSync(found, join(bin, tool));
+  }
+  return bin;
 }
 
 /** Which scanner the installed library picks (imported by package name from inside the project). */
@@ -57,21 +77,30 @@ function statusScanner(dir: string): string {
 describe('packaging (npm run package)', function () {
   this.timeout(300_000);
   const projects: string[] = [];
+  let packageOutput = '';
 
   before(function () {
     // The platform package needs the addon; a build that opted out of it cannot package.
     if (process.env.ROCK_MS_SKIP_NATIVE_BUILD === '1') this.skip();
-    run('npm', ['run', 'package'], { cwd: REPO });
+    packageOutput = run('npm', ['run', 'package'], { cwd: REPO });
   });
   after(() => {
     for (const dir of projects) rmSync(dir, { recursive: true, force: true });
   });
 
+  function project(tarballs: string[]): { dir: string; output: string } {
+    const installed = installInto(tarballs);
+    projects.push(installed.dir);
+    return installed;
+  }
+
   it('gives a main tarball without a binary that declares the platform package only in the packed package.json', () => {
     const files = filesIn(MAIN_TARBALL);
     assert.ok(files.includes('package/dist/index.js'), 'dist/index.js is packed');
+    assert.ok(files.includes('package/dist/index.d.ts'), 'dist/index.d.ts is packed');
     assert.ok(files.includes('package/bin/rock.js'), 'bin/rock.js is packed');
-    assert.deepEqual(files.filter((f) => f.endsWith('.node')), []);
+    assert.ok(files.includes('package/dist/THIRD-PARTY-LICENSES.txt'), 'the bundled packages\' licences are packed');
+    assert.deepEqual(files.filter((f) => f.endsWith('.node') || f.endsWith('.map') || f.endsWith('bundle-meta.json')), []);
 
     const packed = packageJsonIn(MAIN_TARBALL);
     assert.deepEqual(packed.optionalDependencies, { [PLATFORM_PACKAGE]: pkg.version });
@@ -81,6 +110,14 @@ describe('packaging (npm run package)', function () {
 
     const committed = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
     assert.equal((committed.optionalDependencies as Record<string, string> | undefined)?.[PLATFORM_PACKAGE], undefined);
+  });
+
+  it('gives a main package.json with no runtime dependencies: the platform package is its one optional dependency', () => {
+    const packed = packageJsonIn(MAIN_TARBALL);
+    for (const field of ['dependencies', 'peerDependencies', 'bundleDependencies', 'bundledDependencies', 'devDependencies']) {
+      assert.equal(packed[field], undefined, `${field}: ${JSON.stringify(packed[field])}`);
+    }
+    assert.deepEqual(Object.keys(packed.optionalDependencies as object), [PLATFORM_PACKAGE]);
   });
 
   it('gives a platform tarball holding the binary, for linux x64 glibc, at the same version', () => {
@@ -93,19 +130,74 @@ describe('packaging (npm run package)', function () {
     assert.deepEqual([packed.os, packed.cpu, packed.libc], [['linux'], ['x64'], ['glibc']]);
   });
 
-  it('installed with its platform package, the library and `status` use the native scanner', () => {
-    const dir = installInto([MAIN_TARBALL, PLATFORM_TARBALL]);
-    projects.push(dir);
-    assert.equal(libraryScanner(dir), 'native');
-    assert.equal(statusScanner(dir), 'scanner: native');
+  describe('installed with its platform package, offline, scripts off', () => {
+    let dir: string;
+    let output: string;
+    before(() => ({ dir, output } = project([MAIN_TARBALL, PLATFORM_TARBALL])));
+
+    it('installs two packages and prints no warning', () => {
+      assert.doesNotMatch(output, /npm warn/i);
+      assert.deepEqual(run('ls', [join(dir, 'node_modules')]).split('\n').filter(Boolean), ['rock-model-service', PLATFORM_PACKAGE]);
+    });
+
+    it('gives the library and `status` the native scanner', () => {
+      assert.equal(libraryScanner(dir), 'native');
+      assert.equal(statusScanner(dir), 'scanner: native');
+    });
+
+    it('can be loaded with require(), which gives the same classes as import', () => {
+      const out = run(
+        process.execPath,
+        ['-e', `const cjs = require('rock-model-service');
+          import('rock-model-service').then((esm) => console.log(JSON.stringify({
+            same: esm.ModelClient === cjs.ModelClient && esm.ConfigError === cjs.ConfigError,
+            instance: new esm.ConfigError('x') instanceof cjs.ModelServiceError,
+            kind: cjs.openScanner(${JSON.stringify(join(dir, 'package.json'))}).kind })));`],
+        { cwd: dir },
+      );
+      assert.deepEqual(JSON.parse(out), { same: true, instance: true, kind: 'native' });
+    });
+
+    it('tells a Node that cannot require() ES modules to import() the package instead', () => {
+      const r = spawnSync(process.execPath, ['--no-experimental-require-module', '-e', "require('rock-model-service')"], { cwd: dir, encoding: 'utf8' });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /rock-model-service is an ES module/);
+      assert.match(r.stderr, /await import\('rock-model-service'\)/);
+    });
+
+    it('runs a whole local-mode session through the installed CLI', async () => {
+      const dataDir = join(dir, 'data');
+      const env: NodeJS.ProcessEnv = { ...process.env, ROCK_MODEL_SERVICE_DATA_DIR: dataDir };
+      delete env.ROCK_MS_SCANNER;
+      const status = await runLocalSession({ command: join(dir, 'node_modules', '.bin', 'rock'), args: [], cwd: dir, env }, dataDir, ['sleep', '600']);
+      assert.match(status, /^scanner: native$/m);
+    });
   });
 
-  it('installed alone, the main package skips the unpublished platform package and uses TypeScript', () => {
-    const dir = installInto([MAIN_TARBALL]);
-    projects.push(dir);
-    // The registry has no package of that name (404), so npm skips the optional dependency.
+  it('installed alone, offline, the main package skips the unpublished platform package and uses TypeScript', () => {
+    const { dir } = project([MAIN_TARBALL]);
     assert.equal(existsSync(join(dir, 'node_modules', PLATFORM_PACKAGE)), false);
     assert.equal(libraryScanner(dir), 'ts');
     assert.equal(statusScanner(dir), 'scanner: ts');
+  });
+
+  describe('the standalone executable', () => {
+    let executable: string;
+    before(function () {
+      const line = /^standalone:\s+(\S+)/m.exec(packageOutput);
+      if (line === null) assert.fail(`npm run package named no standalone executable:\n${packageOutput}`);
+      executable = line[1]!;
+    });
+
+    it('runs a whole local-mode session, with its own native scanner, where PATH holds no node', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'rms-standalone-'));
+      projects.push(dir);
+      const path = pathWithoutNode(dir);
+      const env = { PATH: path, ROCK_MODEL_SERVICE_DATA_DIR: join(dir, 'data') };
+      assert.notEqual(spawnSync('sh', ['-c', 'command -v node'], { env }).status, 0, `node is on ${path}`);
+      assert.ok(!path.split(delimiter).some((p) => existsSync(join(p, 'node'))));
+      const status = await runLocalSession({ command: executable, args: [], cwd: dir, env }, env.ROCK_MODEL_SERVICE_DATA_DIR, [join(path, 'sleep'), '600']);
+      assert.match(status, /^scanner: native$/m);
+    });
   });
 });
