@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { seaExecutablePath } from '../scripts/sea-path.mjs';
+import { childCpuMs, mean } from './support/child-cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rock = join(root, 'bin', 'rock.js');
@@ -53,6 +54,13 @@ function call(port, method, path, body) {
     req.end(body);
   });
 }
+
+/** CPU ms (user + system) process `pid` has used so far; /proc counts 10 ms clock ticks. */
+const cpuMsOf = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 
 const rssMb = (pid, field = 'VmRSS') => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
@@ -95,6 +103,7 @@ async function launch(command, args, { env = {}, chat }) {
         await sleep(POLL_MS);
       }
     }
+    const cpuHealthy = cpuMsOf(child.pid);
     const rssHealthy = rssMb(child.pid);
     for (let i = 1; i <= TURNS; i++) {
       const reply = call(port, 'POST', '/v1/chat/completions', BODY);
@@ -103,7 +112,7 @@ async function launch(command, args, { env = {}, chat }) {
       if (status !== 200 || !body.includes('"ok"')) throw new Error(`turn ${i}: HTTP ${status} ${body}`);
     }
     await sleep(300);
-    return { healthyMs, rssHealthy, rssIdle: rssMb(child.pid), rssPeak: rssMb(child.pid, 'VmHWM') };
+    return { healthyMs, cpuHealthy, rssHealthy, rssIdle: rssMb(child.pid), rssPeak: rssMb(child.pid, 'VmHWM') };
   } finally {
     child.kill('SIGTERM');
     if (!exited) await once(child, 'exit');
@@ -112,10 +121,11 @@ async function launch(command, args, { env = {}, chat }) {
 }
 
 function timeNodeE0() {
+  const cpu = childCpuMs();
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['-e', '0']);
   if (r.status !== 0) throw new Error('node -e 0 failed');
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, cpuMs: childCpuMs() - cpu };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -147,16 +157,15 @@ for (let k = 0; k < rounds; k++) {
 
 console.log(`### Launch → healthy and idle RSS (median of ${rounds}, interleaved; ${TURNS} turns before the idle sample)\n`);
 console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString().slice(0, 10)}\n`);
-console.log('| what | launch → healthy ms | vs bare server | RSS at healthy MB | idle RSS after 20 turns MB | peak RSS MB |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-console.log(`| \`node -e 0\` (spawn to exit) | ${fmt(median(results.node))} | - | - | - | - |`);
+console.log('| what | launch → healthy ms | vs bare server | mean CPU ms to healthy | RSS at healthy MB | idle RSS after 20 turns MB | peak RSS MB |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log(`| \`node -e 0\` (spawn to exit) | ${fmt(median(results.node.map((r) => r.ms)))} | - | ${fmt(mean(results.node.map((r) => r.cpuMs)))} | - | - | - |`);
 const bare = median(results['bare `node:http` server'].map((r) => r.healthyMs));
 for (const name of Object.keys(subjects)) {
   const rs = results[name];
   const ms = median(rs.map((r) => r.healthyMs));
-  console.log(
-    `| ${name} | ${fmt(ms)} | ${(ms / bare).toFixed(2)}x | ${fmt(median(rs.map((r) => r.rssHealthy)))} | ${fmt(median(rs.map((r) => r.rssIdle)))} | ${fmt(median(rs.map((r) => r.rssPeak)))} |`,
-  );
+  const cells = [fmt(ms), `${(ms / bare).toFixed(2)}x`, fmt(mean(rs.map((r) => r.cpuHealthy))), ...['rssHealthy', 'rssIdle', 'rssPeak'].map((k) => fmt(median(rs.map((r) => r[k]))))];
+  console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
 if (existsSync(sea)) console.log(`\nstandalone executable: ${sea}, ${(statSync(sea).size / 2 ** 20).toFixed(1)} MiB`);
 
@@ -192,24 +201,29 @@ if (esbuild) {
       }
     }
     const times = Object.fromEntries(Object.keys(files).map((n) => [n, []]));
+    const cpu = Object.fromEntries(Object.keys(files).map((n) => [n, []]));
     const rss = Object.fromEntries(Object.keys(files).map((n) => [n, []]));
     for (let k = 0; k < rounds * 2; k++) {
       for (const [name, file] of Object.entries(files)) {
+        const cpu0 = childCpuMs();
         const t0 = performance.now();
         const r = spawnSync(process.execPath, [file], { encoding: 'utf8' });
         times[name].push(performance.now() - t0);
+        cpu[name].push(childCpuMs() - cpu0);
         rss[name].push(Number(r.stdout) / 2 ** 20);
       }
     }
     const base = median(times['empty bundle']);
+    const baseCpu = mean(cpu['empty bundle']);
     const baseRss = median(rss['empty bundle']);
-    console.log(`\n### What each library adds, bundled (esbuild, ESM; start to exit, median of ${rounds * 2})\n`);
-    console.log('| library | bundle KiB | ms | + ms over empty | RSS at exit MB | + MB |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log(`\n### What each library adds, bundled (esbuild, ESM; start to exit, ${rounds * 2} runs: wall median, CPU mean)\n`);
+    console.log('| library | bundle KiB | wall ms | + wall ms over empty | CPU ms | + CPU ms | RSS at exit MB | + MB |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const name of Object.keys(files)) {
       const ms = median(times[name]);
+      const cpuMs = mean(cpu[name]);
       const mb = median(rss[name]);
-      console.log(`| ${name} | ${(statSync(files[name]).size / 1024).toFixed(0)} | ${fmt(ms)} | ${fmt(ms - base)} | ${fmt(mb)} | ${fmt(mb - baseRss)} |`);
+      console.log(`| ${name} | ${(statSync(files[name]).size / 1024).toFixed(0)} | ${fmt(ms)} | ${fmt(ms - base)} | ${fmt(cpuMs)} | ${fmt(cpuMs - baseCpu)} | ${fmt(mb)} | ${fmt(mb - baseRss)} |`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
