@@ -179,11 +179,15 @@ if (esbuild) {
       import Gauge from 'prom-client/lib/gauge.js'; import Histogram from 'prom-client/lib/histogram.js';
       const r = new Registry(); new Counter({ name: 'c', help: 'c', registers: [r] }).inc(); new Gauge({ name: 'g', help: 'g', registers: [r] }).set(1);
       new Histogram({ name: 'h', help: 'h', registers: [r] }).observe(1); await r.metrics();`,
+    'prom-client (those files + collectDefaultMetrics)': `import Registry from 'prom-client/lib/registry.js'; import Counter from 'prom-client/lib/counter.js';
+      import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
+      const r = new Registry(); collectDefaultMetrics({ register: r }); new Counter({ name: 'c', help: 'c', registers: [r] }).inc(); await r.metrics();`,
     'prom-client (its entry)': `import { Registry, Counter } from 'prom-client'; const r = new Registry(); new Counter({ name: 'c', help: 'c', registers: [r] }).inc(); await r.metrics();`,
     'pino (a logger to stderr)': `import pino from 'pino'; pino({ level: 'info' }, process.stderr).info('x');`,
     'yaml (parse)': `import { parse } from 'yaml'; parse('a: 1');`,
     'zod (an object schema)': `import { z } from 'zod'; z.object({ a: z.number() }).strict().parse({ a: 1 });`,
     'commander (one command)': `import { Command } from 'commander'; new Command('x').command('y').option('--z <z>').action(() => {}); `,
+    'undici (EnvHttpProxyAgent, for HTTP_PROXY in proxy mode)': `import { EnvHttpProxyAgent } from 'undici'; new EnvHttpProxyAgent();`,
     'fastify (an app, not listening)': `import Fastify from 'fastify'; const app = Fastify(); app.get('/', () => 'x'); await app.ready();`,
   };
   const dir = mkdtempSync(join(tmpdir(), 'rms-bench-libs-'));

@@ -43,5 +43,6 @@ if (process.env.ROCK_MS_SKIP_NATIVE_BUILD === '1') {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const tsc = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json']);
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
-const { bundleRuntime } = await import('./bundle.mjs');
+const { bundleRuntime, pruneDeclarations } = await import('./bundle.mjs');
+pruneDeclarations(root);
 await bundleRuntime(root);

@@ -12,7 +12,7 @@
 //
 // The standalone executable's script (see scripts/sea.mjs) is the same CLI as one CommonJS
 // file: Node 20 runs one embedded CommonJS script and nothing from disk.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -229,6 +229,28 @@ function namedExportsOfLazyPackages(root) {
       });
     },
   };
+}
+
+/**
+ * Deletes the declaration files under `<root>/dist` that the public types (dist/index.d.ts)
+ * do not reach: tsc writes one per module, and those of the service and proxy name packages
+ * the bundle carries but an installation does not have.
+ * @returns how many were kept.
+ */
+export function pruneDeclarations(root) {
+  const dist = join(root, 'dist');
+  const reached = new Set();
+  const visit = (file) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/(?:from |import\()['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      visit(join(dirname(file), specifier.replace(/\.js$/, '.d.ts')));
+    }
+  };
+  visit(join(dist, 'index.d.ts'));
+  const all = readdirSync(dist, { recursive: true }).filter((f) => f.endsWith('.d.ts')).map((f) => join(dist, f));
+  for (const file of all) if (!reached.has(file)) rmSync(file);
+  return reached.size;
 }
 
 /** The licence text of every third-party package inside the bundle, for the notice their licences require. */

@@ -158,6 +158,18 @@ describe('packaging (npm run package)', function () {
       assert.deepEqual(JSON.parse(out), { same: true, instance: true, kind: 'native' });
     });
 
+    it('gives types that check with skipLibCheck off, although none of the bundled packages is installed', () => {
+      writeFileSync(
+        join(dir, 'use.mts'),
+        `import { ModelClient, startServer, loadConfig, ModelService, LocalSandbox, openScanner, ConfigError, type RunningServer } from 'rock-model-service';
+        const server: Promise<RunningServer> = startServer({ port: 0 });
+        export const used = [new ModelClient({ dataDir: '.' }), server, loadConfig, ModelService, LocalSandbox, openScanner, new ConfigError('x')];\n`,
+      );
+      const options = { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')] };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files: ['use.mts'] }));
+      run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { cwd: dir });
+    });
+
     it('tells a Node that cannot require() ES modules to import() the package instead', () => {
       const r = spawnSync(process.execPath, ['--no-experimental-require-module', '-e', "require('rock-model-service')"], { cwd: dir, encoding: 'utf8' });
       assert.notEqual(r.status, 0);
