@@ -181,7 +181,7 @@ describe('packaging (npm run package)', function () {
       const dataDir = join(dir, 'data');
       const env: NodeJS.ProcessEnv = { ...process.env, ROCK_MODEL_SERVICE_DATA_DIR: dataDir };
       delete env.ROCK_MS_SCANNER;
-      const status = await runLocalSession({ command: join(dir, 'node_modules', '.bin', 'rock'), args: [], cwd: dir, env }, dataDir, ['sleep', '600']);
+      const status = await runLocalSession({ command: join(dir, 'node_modules', '.bin', 'rock'), args: [], cwd: dir, env }, dataDir, ['sleep', '600'], pkg.version);
       assert.match(status, /^scanner: native$/m);
     });
   });
@@ -208,7 +208,7 @@ describe('packaging (npm run package)', function () {
       const env = { PATH: path, ROCK_MODEL_SERVICE_DATA_DIR: join(dir, 'data') };
       assert.notEqual(spawnSync('sh', ['-c', 'command -v node'], { env }).status, 0, `node is on ${path}`);
       assert.ok(!path.split(delimiter).some((p) => existsSync(join(p, 'node'))));
-      const status = await runLocalSession({ command: executable, args: [], cwd: dir, env }, env.ROCK_MODEL_SERVICE_DATA_DIR, [join(path, 'sleep'), '600']);
+      const status = await runLocalSession({ command: executable, args: [], cwd: dir, env }, env.ROCK_MODEL_SERVICE_DATA_DIR, [join(path, 'sleep'), '600'], pkg.version);
       assert.match(status, /^scanner: native$/m);
     });
   });

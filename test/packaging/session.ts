@@ -2,7 +2,7 @@
  * One whole local-mode session driven through a `rock` program as a sandbox runs it: start in
  * the background, an agent's HTTP chat call, the runtime's `anti-call-llm --index 0` and
  * `--index 1`, `watch-agent` on the agent's pid, the agent's exit ending the session
- * (SESSION_END), and stop. The packaging tests run it through the installed package and the
+ * (SESSION_END), `/health` and `/metrics`, and stop. The packaging tests run it through the installed package and the
  * standalone executable.
  */
 import assert from 'node:assert/strict';
@@ -33,9 +33,9 @@ async function run(launcher: Launcher, args: string[]): Promise<CliResult> {
   return result;
 }
 
-function chatCall(port: number, body: string): Promise<{ status: number; body: string }> {
+function call(port: number, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -50,7 +50,7 @@ function chatCall(port: number, body: string): Promise<{ status: number; body: s
  * killed). Returns the `status` output taken while the service ran.
  * @throws an AssertionError at the first step that does not behave.
  */
-export async function runLocalSession(launcher: Launcher, dataDir: string, agentCommand: string[]): Promise<string> {
+export async function runLocalSession(launcher: Launcher, dataDir: string, agentCommand: string[], version: string): Promise<string> {
   const port = await freePort();
   const started = await run(launcher, ['start', '--host', '127.0.0.1', '--port', String(port)]);
   assert.match(started.stdout, /model service started: pid \d+/);
@@ -60,9 +60,11 @@ export async function runLocalSession(launcher: Launcher, dataDir: string, agent
   try {
     status = (await run(launcher, ['status'])).stdout;
     assert.match(status, /^health: healthy$/m);
+    // The bundle writes the version in (there is no package.json beside the executable).
+    assert.equal((JSON.parse((await call(port, 'GET', '/health')).body) as { version: string }).version, version);
 
     const request1 = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'from the packed package' }] });
-    const call = chatCall(port, request1);
+    const chat = call(port, 'POST', '/v1/chat/completions', request1);
     const first = await run(launcher, ['anti-call-llm', '--index', '0']);
     assert.deepEqual(JSON.parse(first.stdout), JSON.parse(request1));
 
@@ -72,7 +74,7 @@ export async function runLocalSession(launcher: Launcher, dataDir: string, agent
 
     // Answers call 1, then waits for request 2, which never comes: the agent's exit ends the session.
     const turn = collect(start(launcher, ['anti-call-llm', '--index', '1', '--response', JSON.stringify(REPLY)]));
-    const answered = await call;
+    const answered = await chat;
     assert.equal(answered.status, 200, answered.body);
     assert.deepEqual(JSON.parse(answered.body), REPLY);
     agent.kill('SIGKILL');
@@ -80,6 +82,11 @@ export async function runLocalSession(launcher: Launcher, dataDir: string, agent
     assert.equal(last.code, 0, last.stderr);
     assert.equal(last.stdout, 'SESSION_END\n');
     assert.match(readFileSync(join(dataDir, 'LLMService.log'), 'utf8'), /^SESSION_END$/m);
+    // The process collectors are a chunk of their own, loaded at the first scrape.
+    const metrics = await call(port, 'GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^rock_model_service_requests_total\{.*route="\/v1\/chat\/completions".*\} 1$/m);
+    assert.match(metrics.body, /^process_cpu_user_seconds_total /m);
   } finally {
     agent?.kill('SIGKILL');
     stopped = await collect(start(launcher, ['stop']));
