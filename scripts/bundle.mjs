@@ -48,33 +48,37 @@ const common = {
 export async function bundleRuntime(root) {
   const outdir = join(root, 'dist');
   for (const dir of ['lib', 'cli', 'chunks']) rmSync(join(outdir, dir), { recursive: true, force: true });
-  const core = await coreModules(root);
-  const coreBuild = await esbuild.build({
+  const { groups, lazyEntries } = await planGroups(root);
+  const groupOf = new Map(groups.flatMap(({ chunk, modules }) => modules.map((m) => [join(root, m), chunk])));
+  const lazyNames = new Map(Object.entries(lazyEntries).map(([name, path]) => [join(root, path), name]));
+  const outputs = {};
+  const inputs = {};
+  for (const { chunk, modules } of groups) {
+    const { metafile } = await esbuild.build({
+      ...common,
+      absWorkingDir: root,
+      stdin: { contents: modules.map((m) => `export * from './${m}';`).join('\n'), resolveDir: root, sourcefile: `${chunk}.ts`, loader: 'ts' },
+      outfile: join(outdir, chunk),
+      format: 'esm',
+      banner: { js: ESM_REQUIRE },
+      plugins: [importGroupsFromTheirChunks(groupOf, chunk, lazyNames), versionAsConstant(root)],
+    });
+    await checkGroupExports(root, chunk, modules, metafile.outputs[`dist/${chunk}`].exports);
+    Object.assign(inputs, metafile.inputs);
+    Object.assign(outputs, metafile.outputs);
+  }
+  const rest = await esbuild.build({
     ...common,
     absWorkingDir: root,
-    stdin: { contents: core.map((m) => `export * from './${m}';`).join('\n'), resolveDir: root, sourcefile: 'core.ts', loader: 'ts' },
-    outfile: join(outdir, CORE_CHUNK),
-    format: 'esm',
-    banner: { js: ESM_REQUIRE },
-    plugins: [versionAsConstant(root)],
-  });
-  await checkCoreExports(root, core, coreBuild.metafile.outputs[`dist/${CORE_CHUNK}`].exports);
-  const coreFiles = new Set(core.map((m) => join(root, m)));
-  const restBuild = await esbuild.build({
-    ...common,
-    absWorkingDir: root,
-    entryPoints: RUNTIME_ENTRIES,
+    entryPoints: { ...RUNTIME_ENTRIES, ...lazyEntries },
     outdir,
     format: 'esm',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: ESM_REQUIRE },
-    plugins: [importCoreFromItsChunk(coreFiles), namedExportsOfLazyPackages(root), versionAsConstant(root)],
+    plugins: [importGroupsFromTheirChunks(groupOf, null, lazyNames), namedExportsOfLazyPackages(root), versionAsConstant(root)],
   });
-  const metafile = {
-    inputs: { ...coreBuild.metafile.inputs, ...restBuild.metafile.inputs },
-    outputs: { ...coreBuild.metafile.outputs, ...restBuild.metafile.outputs },
-  };
+  const metafile = { inputs: { ...inputs, ...rest.metafile.inputs }, outputs: { ...outputs, ...rest.metafile.outputs } };
   writeFileSync(join(outdir, 'index.js'), "export * from './lib/index.js';\n");
   writeFileSync(join(outdir, 'index.cjs'), REQUIRE_ENTRY);
   writeFileSync(join(root, METAFILE), JSON.stringify(metafile));
@@ -82,22 +86,32 @@ export async function bundleRuntime(root) {
   return metafile;
 }
 
-// An anti-call turn starts a process: each ES module it loads costs about 0.8 ms of CPU here
-// (twelve small chunks of esbuild's own splitting made a turn 1.30x `node -e 0`, one file
-// 1.15x). So everything the turn needs is one chunk, `core`, which every other output file
-// imports instead of keeping its own copy: the CLI's anti-call path, the library and the
-// service share one copy of each module in it (the error classes among them).
-const CORE_CHUNK = 'chunks/core.js';
-// The turn: the CLI entry's static imports and the anti-call command, with all they import,
-// statically or not (a turn that must wait loads the follower).
+// Every CLI command starts a process, and each ES module it loads costs about 0.8 ms of CPU
+// here: esbuild's own splitting cut the modules of an anti-call turn into twelve chunks, which
+// made a turn 1.30x `node -e 0` where one file was 1.15x, and a service start loaded sixteen.
+// So src/'s light modules go into two chunks of our own, which every other output file imports
+// instead of keeping copies (one copy of each module, the error classes among them):
+//   core    what an anti-call turn runs, and all it imports (a turn that must wait loads the
+//           follower): nothing more, since each Node built-in it imports (node:http 3 ms,
+//           node:crypto 2 ms) is paid by every turn;
+//   common  every other module of src/ outside LAZY_ROOMS that imports nothing lazy statically
+//           (the other commands, config, wire formats, process state).
+// What stays out, in chunks loaded on first use: LAZY_ROOMS and third-party code. docs/packaging.md has the figures.
 const CORE_ROOTS = ['src/cli/commands/anti-call-llm.ts'];
 const CORE_ROOTS_STATIC_IMPORTS_OF = ['src/cli/main.ts'];
+const LAZY_ROOMS = /^src\/(server|http|log|proxy|trace|sandbox)\/|^src\/config\/(load|schema)\.ts$|^src\/cli\/program\.ts$/;
+const isLazy = (path) => LAZY_ROOMS.test(path) || !path.startsWith('src/');
 
-/** Returns the source modules (paths relative to `root`) the anti-call turn can load. */
-async function coreModules(root) {
+/**
+ * Returns the two groups (chunk name and source modules, paths relative to `root`), and, named
+ * by their output file, the modules outside them that they load with `import()`: those become
+ * entries of the split build, so that a group can name their files.
+ * @throws an Error when the anti-call turn reaches a lazy module.
+ */
+async function planGroups(root) {
   const { metafile } = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: [...CORE_ROOTS, ...CORE_ROOTS_STATIC_IMPORTS_OF],
+    entryPoints: RUNTIME_ENTRIES,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -106,45 +120,80 @@ async function coreModules(root) {
     write: false,
     metafile: true,
     logLevel: 'warning',
+    plugins: [namedExportsOfLazyPackages(root), versionAsConstant(root)],
   });
   const importsOf = (path) => metafile.inputs[path].imports.filter((i) => !i.external);
-  const seen = new Set();
+  const core = new Set();
   const visit = (path) => {
-    if (seen.has(path)) return;
-    seen.add(path);
+    if (core.has(path)) return;
+    if (isLazy(path)) throw new Error(`the anti-call turn reaches ${path}, which must load lazily (LAZY_ROOMS in scripts/bundle.mjs)`);
+    core.add(path);
     for (const i of importsOf(path)) visit(i.path);
   };
   for (const entry of CORE_ROOTS_STATIC_IMPORTS_OF) for (const i of importsOf(entry)) if (i.kind === 'import-statement') visit(i.path);
   for (const rootModule of CORE_ROOTS) visit(rootModule);
-  return [...seen].sort();
-}
 
-/** Throws unless the core chunk exports every name each core module exports (`export *` drops a name two modules export). */
-async function checkCoreExports(root, core, coreExports) {
-  const { metafile } = await esbuild.build({ absWorkingDir: root, entryPoints: core, outdir: join(root, 'dist', 'exports-check'), write: false, metafile: true, logLevel: 'warning' });
-  const have = new Set(coreExports);
-  const lost = Object.values(metafile.outputs).flatMap((o) => o.exports.filter((name) => name !== 'default' && !have.has(name)).map((name) => `${name} (${o.entryPoint})`));
-  if (lost.length > 0) {
-    throw new Error(`the core chunk cannot export ${lost.join(', ')}: another core module exports the same name. Rename one of them.`);
+  const reachesLazy = new Map();
+  const staticallyLazy = (path) => {
+    if (!reachesLazy.has(path)) {
+      reachesLazy.set(path, false);
+      reachesLazy.set(path, isLazy(path) || importsOf(path).some((i) => i.kind !== 'dynamic-import' && staticallyLazy(i.path)));
+    }
+    return reachesLazy.get(path);
+  };
+  const entries = new Set(Object.values(RUNTIME_ENTRIES));
+  const commonModules = Object.keys(metafile.inputs).filter((path) => path.startsWith('src/') && !entries.has(path) && !core.has(path) && !staticallyLazy(path));
+  const grouped = new Set([...core, ...commonModules]);
+  const lazyEntries = {};
+  for (const path of grouped) {
+    for (const i of importsOf(path)) {
+      if (i.kind === 'dynamic-import' && !grouped.has(i.path)) lazyEntries[`chunks/lazy-${i.path.replace(/^src\//, '').replace(/\.ts$/, '').replace(/[^\w.-]+/g, '-')}`] = i.path;
+    }
   }
-  const defaults = Object.values(metafile.outputs).filter((o) => o.exports.includes('default')).map((o) => o.entryPoint);
-  if (defaults.length > 0) throw new Error(`core modules cannot have a default export (the core chunk re-exports names only): ${defaults.join(', ')}`);
+  return {
+    groups: [
+      { chunk: 'chunks/core.js', modules: [...core].sort() },
+      { chunk: 'chunks/common.js', modules: commonModules.sort() },
+    ],
+    lazyEntries,
+  };
 }
 
-/** An esbuild plugin: an import of a core module, from any other module, becomes an import of the core chunk. */
-function importCoreFromItsChunk(coreFiles) {
+/**
+ * An esbuild plugin: an import of a grouped module, from outside its group, becomes an import of
+ * the group's chunk; in a group's own build (`building`), an `import()` of a module no group
+ * holds loads that module's own entry file. Every output file sits at dist/<dir>/<file>.js, so
+ * one relative path reaches a chunk from all of them.
+ */
+function importGroupsFromTheirChunks(groupOf, building, lazyNames) {
   return {
-    name: 'import-core-from-its-chunk',
+    name: 'import-groups-from-their-chunks',
     setup(build) {
-      build.onResolve({ filter: /^\./ }, async (args) => {
+      build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.pluginData === 'resolving' || args.kind === 'entry-point') return undefined;
         const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving' });
-        if (resolved.errors.length > 0 || !coreFiles.has(resolved.path)) return undefined;
-        // Every output file sits at dist/<dir>/<file>.js, so one relative path reaches the chunk from all of them.
-        return { path: `../${CORE_CHUNK}`, external: true };
+        if (resolved.errors.length > 0 || resolved.external) return undefined;
+        const group = groupOf.get(resolved.path);
+        if (group !== undefined) return group === building ? undefined : { path: `../${group}`, external: true };
+        if (building === null || args.kind !== 'dynamic-import') return undefined;
+        const name = lazyNames.get(resolved.path);
+        if (name === undefined) return { errors: [{ text: `${args.path} is imported lazily by ${building} but is no entry of the split build (planGroups)` }] };
+        return { path: `../${name}.js`, external: true };
       });
     },
   };
+}
+
+/** Throws unless `chunk` exports every name each of its modules exports (`export *` drops a name two modules export). */
+async function checkGroupExports(root, chunk, modules, coreExports) {
+  const { metafile } = await esbuild.build({ absWorkingDir: root, entryPoints: modules, outdir: join(root, 'dist', 'exports-check'), write: false, metafile: true, logLevel: 'warning' });
+  const have = new Set(coreExports);
+  const lost = Object.values(metafile.outputs).flatMap((o) => o.exports.filter((name) => name !== 'default' && !have.has(name)).map((name) => `${name} (${o.entryPoint})`));
+  if (lost.length > 0) {
+    throw new Error(`${chunk} cannot export ${lost.join(', ')}: another of its modules exports the same name. Rename one of them.`);
+  }
+  const defaults = Object.values(metafile.outputs).filter((o) => o.exports.includes('default')).map((o) => o.entryPoint);
+  if (defaults.length > 0) throw new Error(`modules of ${chunk} cannot have a default export (it re-exports names only): ${defaults.join(', ')}`);
 }
 
 // `require('rock-model-service')`: Node 20.19 and later load the ES module graph synchronously
