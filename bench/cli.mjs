@@ -6,19 +6,22 @@
 // response N and prints request N+1. The package's CLI (bin/rock.js) and, when `npm run
 // package` built it, the standalone executable. Runs interleaved; wall-time medians, and the
 // mean CPU time (steadier than wall time on a shared machine). Needs `npm run build`.
-// Usage: node bench/cli.mjs [runs]   (default 21)
+// Usage: node bench/cli.mjs [runs] [--compare DIR ...]   (default 21 runs; each --compare adds the
+// CLI of another built checkout, e.g. a worktree of main)
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { seaExecutablePath } from '../scripts/sea-path.mjs';
 import { childCpuMs, mean } from './support/child-cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rock = join(root, 'bin', 'rock.js');
 if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('build first: npm run build');
-const runs = Number(process.argv[2] ?? 21);
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { compare: { type: 'string', multiple: true, default: [] } } });
+const runs = Number(positionals[0] ?? 21);
 const RESPONSE = '{"choices":[{"index":0,"message":{"role":"assistant","content":"r"},"finish_reason":"stop"}]}';
 
 const requestLine = (i, pad = '') =>
@@ -62,6 +65,7 @@ function turn(program, log, scanner) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const programs = [{ name: 'bin/rock.js', command: process.execPath, args: [rock] }];
+for (const other of flags.compare) programs.push({ name: `${other}/bin/rock.js`, command: process.execPath, args: [join(other, 'bin', 'rock.js')] });
 const sea = seaExecutablePath(root);
 if (existsSync(sea)) programs.push({ name: 'standalone executable', command: sea, args: [] });
 const scanners = ['ts'];

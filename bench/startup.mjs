@@ -6,7 +6,8 @@
 // `node -e 0` (spawn to exit) and a bare `node:http` server that answers at once. A second
 // table prices each library the service could carry, bundled as the package bundles it.
 // Rounds are interleaved; medians. Needs `npm run build` (and `npm run package` for the
-// executable row). Usage: node bench/startup.mjs [rounds]   (default 11)
+// executable row). Usage: node bench/startup.mjs [rounds] [--compare DIR ...]   (default 11 rounds;
+// each --compare adds the CLI of another built checkout, e.g. a worktree of main, as a row)
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,13 +17,15 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { seaExecutablePath } from '../scripts/sea-path.mjs';
 import { childCpuMs, mean } from './support/child-cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rock = join(root, 'bin', 'rock.js');
 if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('build first: npm run build');
-const rounds = Number(process.argv[2] ?? 11);
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { compare: { type: 'string', multiple: true, default: [] } } });
+const rounds = Number(positionals[0] ?? 11);
 const TURNS = 20;
 const POLL_MS = 2;
 const REPLY = '{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}';
@@ -140,6 +143,13 @@ const subjects = {
     chat: true,
   },
 };
+for (const other of flags.compare) {
+  subjects[`the same, from ${other}`] = {
+    command: process.execPath,
+    args: (port) => [join(other, 'bin', 'rock.js'), 'model-service', 'start', '--foreground', '--host', '127.0.0.1', '--port', String(port)],
+    chat: true,
+  };
+}
 if (existsSync(sea)) {
   subjects['the same, standalone executable'] = {
     command: sea,
@@ -188,7 +198,6 @@ if (esbuild) {
     'zod (an object schema)': `import { z } from 'zod'; z.object({ a: z.number() }).strict().parse({ a: 1 });`,
     'commander (one command)': `import { Command } from 'commander'; new Command('x').command('y').option('--z <z>').action(() => {}); `,
     'undici (EnvHttpProxyAgent, for HTTP_PROXY in proxy mode)': `import { EnvHttpProxyAgent } from 'undici'; new EnvHttpProxyAgent();`,
-    'fastify (an app, not listening)': `import Fastify from 'fastify'; const app = Fastify(); app.get('/', () => 'x'); await app.ready();`,
   };
   const dir = mkdtempSync(join(tmpdir(), 'rms-bench-libs-'));
   try {
