@@ -3,12 +3,12 @@
 // what it measured).
 //
 // ESM, code-split: entries `dist/lib/index.js` (the library; `dist/index.js` re-exports it) and
-// `dist/cli/main.js` (the CLI), chunks in `dist/chunks/`. Every `import()` in src/ starts a chunk
-// that loads only when it runs, so an anti-call turn reads none of the service, proxy, YAML,
-// zod or commander code; modules both entries use (the error classes among them) are in
-// shared chunks, one copy each. Every output file sits two directories below the package
-// root, as every module does under src/<room>/, so `new URL('../../…', import.meta.url)`
-// names the package root in src/ (tsx) and in dist/ alike.
+// `dist/cli/main.js` (the CLI), chunks in `dist/chunks/`: two of our own (core and common, see
+// planGroups) and, for the rest, esbuild's, where every `import()` starts a chunk that loads
+// only when it runs. So an anti-call turn reads none of the service, proxy, YAML, zod or
+// commander code, and each module exists once (the error classes among them). Every output
+// file sits two directories below the package root, as every module does under src/<room>/,
+// so `new URL('../../…', import.meta.url)` names the package root in src/ (tsx) and in dist/ alike.
 //
 // The standalone executable's script (see scripts/sea.mjs) is the same CLI as one CommonJS
 // file: Node 20 runs one embedded CommonJS script and nothing from disk.
@@ -42,12 +42,13 @@ const common = {
 /**
  * Bundles src/ into `<root>/dist` (ESM); writes the metafile, the third-party licences, and
  * `dist/index.js` / `dist/index.cjs` (the `import` and `require` entries).
- * @returns the metafile of both passes. @throws esbuild's error when the sources do not bundle,
- *   or an Error when two core modules export the same name.
+ * @returns the metafile of all passes. @throws esbuild's error when the sources do not bundle,
+ *   or an Error when two modules of one group export the same name.
  */
 export async function bundleRuntime(root) {
   const outdir = join(root, 'dist');
-  for (const dir of ['lib', 'cli', 'chunks']) rmSync(join(outdir, dir), { recursive: true, force: true });
+  // Chunk names carry hashes: an older build's would stay beside the new ones.
+  rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
   const { groups, lazyEntries } = await planGroups(root);
   const groupOf = new Map(groups.flatMap(({ chunk, modules }) => modules.map((m) => [join(root, m), chunk])));
   const lazyNames = new Map(Object.entries(lazyEntries).map(([name, path]) => [join(root, path), name]));
@@ -133,16 +134,19 @@ async function planGroups(root) {
   for (const entry of CORE_ROOTS_STATIC_IMPORTS_OF) for (const i of importsOf(entry)) if (i.kind === 'import-statement') visit(i.path);
   for (const rootModule of CORE_ROOTS) visit(rootModule);
 
-  const reachesLazy = new Map();
-  const staticallyLazy = (path) => {
-    if (!reachesLazy.has(path)) {
-      reachesLazy.set(path, false);
-      reachesLazy.set(path, isLazy(path) || importsOf(path).some((i) => i.kind !== 'dynamic-import' && staticallyLazy(i.path)));
+  // Lazy, and whatever imports something lazy statically (it would load it at once).
+  const lazy = new Set(Object.keys(metafile.inputs).filter(isLazy));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const path of Object.keys(metafile.inputs)) {
+      if (!lazy.has(path) && importsOf(path).some((i) => i.kind !== 'dynamic-import' && lazy.has(i.path))) {
+        lazy.add(path);
+        grew = true;
+      }
     }
-    return reachesLazy.get(path);
-  };
+  }
   const entries = new Set(Object.values(RUNTIME_ENTRIES));
-  const commonModules = Object.keys(metafile.inputs).filter((path) => path.startsWith('src/') && !entries.has(path) && !core.has(path) && !staticallyLazy(path));
+  const commonModules = Object.keys(metafile.inputs).filter((path) => path.startsWith('src/') && !entries.has(path) && !core.has(path) && !lazy.has(path));
   const grouped = new Set([...core, ...commonModules]);
   const lazyEntries = {};
   for (const path of grouped) {
@@ -185,9 +189,9 @@ function importGroupsFromTheirChunks(groupOf, building, lazyNames) {
 }
 
 /** Throws unless `chunk` exports every name each of its modules exports (`export *` drops a name two modules export). */
-async function checkGroupExports(root, chunk, modules, coreExports) {
+async function checkGroupExports(root, chunk, modules, exported) {
   const { metafile } = await esbuild.build({ absWorkingDir: root, entryPoints: modules, outdir: join(root, 'dist', 'exports-check'), write: false, metafile: true, logLevel: 'warning' });
-  const have = new Set(coreExports);
+  const have = new Set(exported);
   const lost = Object.values(metafile.outputs).flatMap((o) => o.exports.filter((name) => name !== 'default' && !have.has(name)).map((name) => `${name} (${o.entryPoint})`));
   if (lost.length > 0) {
     throw new Error(`${chunk} cannot export ${lost.join(', ')}: another of its modules exports the same name. Rename one of them.`);

@@ -81,9 +81,9 @@ function tarballFiles(tarball) {
   return run('tar', ['-tzf', tarball], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout.split('\n').filter(Boolean);
 }
 
-// 1. Build what is out of date (the addon with node-gyp, the TypeScript with tsc).
+// 1. Build what is out of date (the addon with node-gyp; the bundle, which carries the version).
 const addonStale = isStale(addon, [join(root, 'binding.gyp'), join(root, 'native')]);
-const distStale = isStale(join(root, 'dist', 'index.js'), [join(root, 'src'), join(root, 'tsconfig.json'), join(root, 'scripts', 'bundle.mjs')]);
+const distStale = isStale(join(root, 'dist', 'index.js'), [join(root, 'src'), join(root, 'tsconfig.json'), join(root, 'package.json'), join(root, 'scripts', 'bundle.mjs')]);
 if (addonStale || distStale) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
 if (!existsSync(addon)) fail(`no addon at ${addon} after the build (see its output): the platform package needs it`);
 // Everything the runtime uses is inside the bundle; a package in `dependencies` would be
