@@ -211,5 +211,15 @@ describe('packaging (npm run package)', function () {
       const status = await runLocalSession({ command: executable, args: [], cwd: dir, env }, env.ROCK_MODEL_SERVICE_DATA_DIR, [join(path, 'sleep'), '600'], pkg.version);
       assert.match(status, /^scanner: native$/m);
     });
+
+    it('falls back to the TypeScript scanner, saying why and what to do, when it cannot write its native scanner to TMPDIR', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'rms-standalone-'));
+      projects.push(dir);
+      const r = spawnSync(executable, ['status'], { cwd: dir, encoding: 'utf8', env: { PATH: '', TMPDIR: join(dir, 'missing'), ROCK_MODEL_SERVICE_DATA_DIR: dir } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^scanner: ts$/m);
+      assert.match(r.stderr, /RMS_NATIVE_LOAD_FAILED/);
+      assert.match(r.stderr, /set TMPDIR to a writable directory/);
+    });
   });
 });
