@@ -100,7 +100,7 @@ export async function bundleRuntime(root) {
 // What stays out, in chunks loaded on first use: LAZY_ROOMS and third-party code. docs/packaging.md has the figures.
 const CORE_ROOTS = ['src/cli/commands/anti-call-llm.ts'];
 const CORE_ROOTS_STATIC_IMPORTS_OF = ['src/cli/main.ts'];
-const LAZY_ROOMS = /^src\/(server|http|log|proxy|trace|sandbox)\/|^src\/config\/(load|schema)\.ts$|^src\/cli\/program\.ts$/;
+const LAZY_ROOMS = /^src\/(server|http|log|wire|proxy|trace|sandbox)\/|^src\/config\/(load|schema)\.ts$|^src\/cli\/program\.ts$/;
 const isLazy = (path) => LAZY_ROOMS.test(path) || !path.startsWith('src/');
 
 /**
