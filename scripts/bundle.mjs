@@ -96,7 +96,7 @@ export async function bundleRuntime(root) {
 //           follower): nothing more, since each Node built-in it imports (node:http 3 ms,
 //           node:crypto 2 ms) is paid by every turn;
 //   common  every other module of src/ outside LAZY_ROOMS that imports nothing lazy statically
-//           (the other commands, config, wire formats, process state).
+//           (the other commands, config, process state).
 // What stays out, in chunks loaded on first use: LAZY_ROOMS and third-party code. docs/packaging.md has the figures.
 const CORE_ROOTS = ['src/cli/commands/anti-call-llm.ts'];
 const CORE_ROOTS_STATIC_IMPORTS_OF = ['src/cli/main.ts'];
