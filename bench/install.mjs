@@ -5,7 +5,7 @@
 // the registry about the unpublished platform package, a 404 it cannot cache) and with
 // `--offline` (a sandbox without a registry). Reports the time, the packages npm added, the
 // size of node_modules and every warning npm printed; and the standalone executable's size,
-// the other way in. Needs `npm run package`. Usage: node bench/install.mjs [runs]   (default 5)
+// the other way in. Runs `npm run package` when the tarballs are not there. Usage: node bench/install.mjs [runs]   (default 5)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -17,8 +17,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.argv[2] ?? 5);
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const tarballs = [join(root, `${pkg.name}-${pkg.version}.tgz`), join(root, `${pkg.name}-linux-x64-gnu-${pkg.version}.tgz`)];
-const missing = tarballs.filter((t) => !existsSync(t));
-if (missing.length) throw new Error(`no ${missing.join(', ')}: run \`npm run package\` first`);
+if (tarballs.some((t) => !existsSync(t))) {
+  console.error('bench/install: no tarballs yet, running `npm run package` first');
+  if (spawnSync('npm', ['run', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error('npm run package failed');
+}
 
 function sizeOf(path) {
   const st = statSync(path);
