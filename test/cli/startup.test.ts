@@ -19,7 +19,7 @@ const REGISTER = `import { register } from 'node:module';
 register(new URL('./hooks.mjs', import.meta.url), { data: { out: process.env.LOADED_OUT } });`;
 
 /** Source modules an anti-call turn must not load: parsers, the service, proxy mode, config files, metrics, logging, the SDK. */
-const HEAVY = /node_modules\/(commander|yaml|zod|prom-client|pino)\/|^src\/(server|http|proxy|sandbox|log|trace)\/|^src\/config\/(load|schema)\.ts$/;
+const HEAVY = /node_modules\/(commander|yaml|zod|prom-client|pino)\/|^src\/(server|http|wire|proxy|sandbox|log|trace)\/|^src\/config\/(load|schema)\.ts$/;
 /** Each ES module a turn loads costs about 0.8 ms of CPU here: bin/rock.js, the CLI entry and the core chunk (scripts/bundle.mjs). */
 const TURN_FILE_BUDGET = 3;
 
