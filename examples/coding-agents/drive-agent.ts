@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:net';
 // In your own project: import { LocalSandbox, ModelService, shellQuote } from 'rock-model-service';
-import { LocalSandbox, ModelService, shellQuote } from '../../dist/sandbox/index.js';
+import { LocalSandbox, ModelService, shellQuote } from '../../dist/index.js';
 // Test-time helpers of this repository: the pinned install cache, and how each agent is launched.
 import { installAgent, type AgentPackage } from '../../test/support/agent-install.js';
 

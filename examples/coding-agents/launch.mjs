@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 /** Runs `runtimeUrl` (a .ts file URL) with tsx; never returns (the process exits with the runtime's status). */
 export function launch(runtimeUrl) {
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  if (!existsSync(`${root}dist/sandbox/index.js`) || !existsSync(`${root}dist/cli/main.js`)) {
+  if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/cli/main.js`)) {
     console.error('dist/ is not built; run `npm run build` (or `npm ci`, which builds) first');
     process.exit(1);
   }

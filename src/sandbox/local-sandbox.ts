@@ -20,7 +20,7 @@ import { shellQuote } from './shell-quote.js';
  */
 const markerName = (kind: 'SANDBOX' | 'RUN'): string => `ROCK_LOCAL_${kind}_${randomUUID().replaceAll('-', '')}`;
 
-/** This package's CLI; the same relative place from `src/sandbox/` and `dist/sandbox/`. */
+/** This package's CLI; the same relative place from `src/sandbox/` and from the bundle's `dist/<dir>/` (scripts/bundle.mjs). */
 const ROCK_BIN = fileURLToPath(new URL('../../bin/rock.js', import.meta.url));
 
 /**
