@@ -62,7 +62,7 @@ export async function bundleRuntime(root) {
       outfile: join(outdir, chunk),
       format: 'esm',
       banner: { js: ESM_REQUIRE },
-      plugins: [importGroupsFromTheirChunks(groupOf, chunk, lazyNames), versionAsConstant(root)],
+      plugins: [importGroupsFromTheirChunks(groupOf, chunk, lazyNames), optionalPeersStayOutside(), versionAsConstant(root)],
     });
     await checkGroupExports(root, chunk, modules, metafile.outputs[`dist/${chunk}`].exports);
     Object.assign(inputs, metafile.inputs);
@@ -77,7 +77,7 @@ export async function bundleRuntime(root) {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: ESM_REQUIRE },
-    plugins: [importGroupsFromTheirChunks(groupOf, null, lazyNames), namedExportsOfLazyPackages(root), versionAsConstant(root)],
+    plugins: [importGroupsFromTheirChunks(groupOf, null, lazyNames), namedExportsOfLazyPackages(root), optionalPeersStayOutside(), versionAsConstant(root)],
   });
   const metafile = { inputs: { ...inputs, ...rest.metafile.inputs }, outputs: { ...outputs, ...rest.metafile.outputs } };
   writeFileSync(join(outdir, 'index.js'), "export * from './lib/index.js';\n");
@@ -121,7 +121,7 @@ async function planGroups(root) {
     write: false,
     metafile: true,
     logLevel: 'warning',
-    plugins: [namedExportsOfLazyPackages(root), versionAsConstant(root)],
+    plugins: [namedExportsOfLazyPackages(root), optionalPeersStayOutside(), versionAsConstant(root)],
   });
   const importsOf = (path) => metafile.inputs[path].imports.filter((i) => !i.external);
   const core = new Set();
@@ -235,7 +235,7 @@ export async function bundleStandalone(root, outfile) {
     format: 'cjs',
     define: { 'import.meta.url': '__rmsImportMetaUrl' },
     banner: { js: "var __rmsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [versionAsConstant(root)],
+    plugins: [optionalPeersStayOutside(), versionAsConstant(root)],
   });
   return metafile;
 }
@@ -269,7 +269,8 @@ function namedExportsOfLazyPackages(root) {
     name: 'named-exports-of-lazy-packages',
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.kind !== 'dynamic-import' || args.path.startsWith('node:')) return undefined;
+        // Our own imports only: a package's own import() of its optional peers is another matter (optionalPeersStayOutside).
+        if (args.kind !== 'dynamic-import' || args.path.startsWith('node:') || args.importer.includes('/node_modules/')) return undefined;
         return { path: args.path, namespace: 'lazy-package' };
       });
       build.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => {
@@ -304,6 +305,42 @@ export function pruneDeclarations(root) {
   const all = readdirSync(dist, { recursive: true }).filter((f) => f.endsWith('.d.ts')).map((f) => join(dist, f));
   for (const file of all) if (!reached.has(file)) rmSync(file);
   return reached.size;
+}
+
+/**
+ * An esbuild plugin: a package's import of an optional peer dependency that is not installed
+ * (proxy-agent-negotiate's `import('kerberos')`, for Negotiate proxy authentication) is left
+ * as an import at run time, where the package handles its absence as it would unbundled, and
+ * where a user who installs the peer gets it. Any other import that does not resolve still
+ * fails the build.
+ */
+function optionalPeersStayOutside() {
+  return {
+    name: 'optional-peers-stay-outside',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'resolving' || args.path.startsWith('node:') || !args.importer.includes('/node_modules/')) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving' });
+        if (resolved.errors.length === 0) return undefined;
+        const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+        const manifest = packageJsonOf(args.importer);
+        const optional = manifest?.peerDependenciesMeta?.[name]?.optional === true || manifest?.optionalDependencies?.[name] !== undefined;
+        return optional ? { path: args.path, external: true } : undefined;
+      });
+    },
+  };
+}
+
+/** The package.json of the package that holds `file` (the nearest one above it), or undefined. */
+function packageJsonOf(file) {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    } catch {
+      // no package.json at this level
+    }
+  }
+  return undefined;
 }
 
 /** The licence text of every third-party package inside the bundle, for the notice their licences require. */

@@ -1,10 +1,13 @@
 /**
  * Which modules a child process loads: a module hook, registered through NODE_OPTIONS, that
  * writes every URL the program resolves to a file. Tests use it to keep heavy modules off a
- * path that must stay light.
+ * path that must stay light. The CLI runs the bundle (dist/), so a loaded file stands for the
+ * source modules inside it, as the build's metafile records them.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from './cli.js';
 
 const HOOKS = `import { appendFileSync } from 'node:fs';
 let out;
@@ -26,13 +29,31 @@ export class LoadedModules {
     writeFileSync(join(dir, 'register.mjs'), REGISTER);
   }
 
-  /** @returns the environment that makes a child record what it loads, and a reader of what it recorded. */
-  watch(): { env: NodeJS.ProcessEnv; loaded(): string[] } {
+  /**
+   * @returns the environment that makes a child record what it loads, and readers of what it
+   *   recorded: the URLs, and the package's files with the source modules each holds.
+   */
+  watch(): { env: NodeJS.ProcessEnv; loaded(): string[]; sources(): Map<string, string[]> } {
     const out = join(this.dir, `loaded-${++this.runs}.txt`);
     writeFileSync(out, '');
+    const loaded = (): string[] => readFileSync(out, 'utf8').split('\n').filter(Boolean);
     return {
       env: { LOADED_OUT: out, NODE_OPTIONS: `--import ${join(this.dir, 'register.mjs')}` },
-      loaded: () => readFileSync(out, 'utf8').split('\n').filter(Boolean),
+      loaded,
+      sources: () => sourcesOf(loaded()),
     };
   }
+}
+
+/** The source modules inside each output file of the bundle, from the build's metafile (scripts/bundle.mjs). */
+function bundleInputs(): Map<string, string[]> {
+  const meta = JSON.parse(readFileSync(join(PROJECT_ROOT, 'dist', 'bundle-meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  return new Map(Object.entries(meta.outputs).map(([file, output]) => [join(PROJECT_ROOT, file), Object.keys(output.inputs)]));
+}
+
+/** The package's files among `urls`, each with the source modules it holds (itself, for a file that is not bundled output). */
+export function sourcesOf(urls: readonly string[]): Map<string, string[]> {
+  const inputs = bundleInputs();
+  const files = urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url)).filter((file) => file.startsWith(PROJECT_ROOT));
+  return new Map(files.map((file) => [file, inputs.get(file) ?? [file.slice(PROJECT_ROOT.length)]]));
 }
