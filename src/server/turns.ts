@@ -11,7 +11,6 @@
  * order, which the translation leaves out). A bounded number of orphans is kept, the oldest
  * dropped first.
  */
-import { createHash } from 'node:crypto';
 import { AbortedError } from '../errors.js';
 import type { ResponseRouter } from '../follower/index.js';
 import type { Exchange } from './exchange.js';
@@ -39,7 +38,6 @@ interface TurnState extends Turn {
   answered: TurnAnswer | undefined;
   /** How many calls wait on it now. */
   calls: number;
-  readonly fingerprint: string;
 }
 
 export class Turns {
@@ -70,7 +68,7 @@ export class Turns {
     translate: (response: string) => string,
     onAnswer: (answer: TurnAnswer) => void,
   ): Turn {
-    const turn = { index, exchange, answered: undefined, calls: 1, fingerprint: fingerprint(exchange) } as TurnState;
+    const turn = { index, exchange, answered: undefined, calls: 1 } as TurnState;
     (turn as { answer: Promise<TurnAnswer> }).answer = this.#router.waitFor(index).then((response) => {
       let agent: TurnAnswer['agent'];
       try {
@@ -95,9 +93,8 @@ export class Turns {
    */
   reattach(exchange: Exchange): Turn | undefined {
     if (this.#orphans.size === 0) return undefined;
-    const print = fingerprint(exchange);
     for (const turn of [...this.#orphans.values()].reverse()) {
-      if (turn.fingerprint !== print) continue;
+      if (!sameRequestLine(turn.exchange, exchange)) continue;
       this.#orphans.delete(turn.index);
       turn.calls++;
       return turn;
@@ -132,7 +129,11 @@ export class Turns {
   }
 }
 
-/** The route and a digest of the request line's payload: what a retry must repeat. */
-function fingerprint(exchange: Exchange): string {
-  return `${exchange.api.endpoint} ${createHash('sha256').update(exchange.payload).digest('base64')}`;
+/** Whether `b` is on `a`'s route with the same request line payload, byte for byte: what a retry must repeat. */
+function sameRequestLine(a: Exchange, b: Exchange): boolean {
+  if (a.api.endpoint !== b.api.endpoint) return false;
+  const [x, y] = [a.payload, b.payload];
+  if (typeof x === 'string' && typeof y === 'string') return x === y;
+  const bytes = (p: string | Buffer): Buffer => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
+  return bytes(x).equals(bytes(y));
 }
