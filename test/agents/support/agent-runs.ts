@@ -45,7 +45,7 @@ export interface CodexRun {
 /**
  * Writes `<codexHome>/config.toml` naming a model provider whose base URL is `baseUrlV1` (the
  * service's `/v1`) with `wire_api = "responses"`, and returns the `codex exec` command that runs
- * `prompt` without approvals or sandbox. `providerSettings` are extra `key = value` lines for the
+ * `prompt` without approvals or sandbox, with `codexHome` as HOME. `providerSettings` are extra `key = value` lines for the
  * provider table (for example `stream_idle_timeout_ms = 5000`).
  */
 export function codexRun(binPath: string, baseUrlV1: string, prompt: string, codexHome: string, providerSettings: Record<string, string | number> = {}, model = 'gpt-5.1-codex'): CodexRun {
@@ -67,6 +67,9 @@ export function codexRun(binPath: string, baseUrlV1: string, prompt: string, cod
   );
   return {
     argv: [binPath, 'exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', prompt],
-    env: { CODEX_HOME: codexHome },
+    // HOME too: Codex runs its shell tool as a login shell (`bash -lc`), which would otherwise read
+    // this machine's ~/.profile; here that runs `pyenv rehash`, whose lock, left behind by a killed
+    // shell, makes every later login shell hang.
+    env: { CODEX_HOME: codexHome, HOME: codexHome },
   };
 }
