@@ -66,6 +66,12 @@ const ERROR_TABLE = {
     message: 'the log is gone or cannot be opened; the service goes on by itself once its path is usable again',
   },
   RMS_WRITE_FAILED: { status: 500, exit: EXIT_FAILURE, retry: true, message: 'appending to the log failed; nothing usable was written' },
+  RMS_UNSAFE_PATH: {
+    status: 500,
+    exit: EXIT_FAILURE,
+    retry: false,
+    message: 'a file the service writes is a symbolic link or not a regular file; remove it and retry',
+  },
   RMS_NATIVE_UNAVAILABLE: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'the native scanner could not be loaded' },
   RMS_NATIVE_LOAD_FAILED: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'a native scanner binary exists but could not be used' },
   RMS_SCANNER_CLOSED: { status: 500, exit: EXIT_FAILURE, retry: false, message: 'the scanner is closed; open a new one' },
@@ -270,6 +276,20 @@ export class LogUnavailableError extends ModelServiceError {
 /** Appending a line to the log failed (disk full, file-size limit, short write); nothing usable was written. */
 export class WriteFailedError extends ModelServiceError {
   static override readonly code = 'RMS_WRITE_FAILED';
+}
+
+/**
+ * A file this package opens for writing (the log, the pid file, `service.json`, `service.log`) is
+ * a symbolic link, a fifo, a directory or a device: it is refused rather than followed, because the
+ * service often runs as root and would otherwise write wherever the link points.
+ */
+export class UnsafePathError extends ModelServiceError {
+  static override readonly code = 'RMS_UNSAFE_PATH';
+  readonly path: string;
+  constructor(path: string, message?: string) {
+    super(message);
+    this.path = path;
+  }
 }
 
 /** The forced native scanner could not be loaded; `attempts` says where the loader looked and why each failed. */

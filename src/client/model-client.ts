@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { dataDirFromEnv } from '../config/defaults.js';
 import { AbortedError, InvalidArgumentError, IndexRegressionError, LogNotFoundError, LogReplacedError, ScannerClosedError, UsageError } from '../errors.js';
 import { appendLine, openAppendFd } from '../log-file/index.js';
+import { withAppendLock } from '../log-file/append-lock.js';
 import { compactJson, decodeUtf8, encodeResponseLine } from '../protocol/index.js';
 import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';
 import { openScanner, type LogScanner } from '../scanner/index.js';
@@ -17,6 +18,13 @@ export type { WaitOptions } from './request-waiters.js';
 
 const SESSION_END_BYTES = Buffer.from(SESSION_END, 'utf8');
 const ANY_KIND = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
+
+/**
+ * What became of a response: `written`; `retry`, the same answer was already the latest response
+ * (nothing written); `conflict`, another answer to the same index was already there: the first
+ * answer stands and this one was not written (SPEC section 5).
+ */
+export type ResponseOutcome = 'written' | 'retry' | 'conflict';
 
 export interface ModelClientOptions {
   /** Default `$ROCK_MODEL_SERVICE_DATA_DIR`, else `/data/logs`. */
@@ -53,32 +61,51 @@ export class ModelClient {
   /**
    * Appends `response` (a JSON text) as response `index`, in one write, unless the latest
    * response already has this index (a retry: nothing is written).
-   * @returns true when a line was written, false for a skipped retry.
-   * @throws InvalidArgumentError, InvalidJsonError (nothing written), IndexRegressionError
-   *   when a later response is already in the log, LogNotFoundError when there is no log to
-   *   answer, WriteFailedError.
+   * @returns true when a line was written, false when the latest response already had this
+   *   index (see appendResponse to tell a retry from a different answer).
+   * @throws as appendResponse.
    */
   async pushResponse(index: number, response: string): Promise<boolean> {
+    return (await this.appendResponse(index, response)) === 'written';
+  }
+
+  /**
+   * Appends `response` (a JSON text) as response `index`. The look at the latest response and
+   * the append are one step under the log's append lock, so of two runtimes answering `index`
+   * at once exactly one writes; the other gets `retry` (same JSON) or `conflict` (another answer).
+   * @returns what became of the response (see ResponseOutcome).
+   * @throws InvalidArgumentError (index 0, or an index whose next one is past 2^53),
+   *   InvalidJsonError (nothing written), IndexRegressionError when a later response is already
+   *   in the log, LogNotFoundError when there is no log to answer, UnsafePathError when the log
+   *   is a symbolic link or not a regular file, WriteFailedError.
+   */
+  async appendResponse(index: number, response: string): Promise<ResponseOutcome> {
     checkIndex(index);
     if (index === 0) throw new InvalidArgumentError('response indexes start at 1 (index 0 has no request to answer)');
+    checkNextIndex(index);
     const compact = compactJson(response);
-    const scanner = this.openScanner();
-    if (!existsSync(this.logFile)) {
-      throw new LogNotFoundError(
-        `there is no log at ${this.logFile} to append response ${index} to; start the model service ` +
-          'or point ROCK_MODEL_SERVICE_DATA_DIR at its data dir',
-      );
-    }
-    const last = scanner.findLast(KindMask.Response);
-    if (last !== null && last.index === index) return false;
-    if (last !== null && last.index > index) throw new IndexRegressionError(index, last.index);
-    const fd = openAppendFd(this.logFile);
-    try {
-      appendLine(fd, encodeResponseLine(compact, index));
-    } finally {
-      closeSync(fd);
-    }
-    return true;
+    this.openScanner();
+    if (!existsSync(this.logFile)) throw this.logNotFound(index);
+    return withAppendLock(this.logFile, () => {
+      // Looked at again under the lock: another responder may have just written.
+      const scanner = this.openScanner();
+      const last = scanner.findLast(KindMask.Response);
+      if (last !== null && last.index === index) return sameJson(scanner.readPayload(last), compact) ? 'retry' : 'conflict';
+      if (last !== null && last.index > index) throw new IndexRegressionError(index, last.index);
+      let fd: number;
+      try {
+        fd = openAppendFd(this.logFile, { create: false });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.logNotFound(index);
+        throw err;
+      }
+      try {
+        appendLine(fd, encodeResponseLine(compact, index));
+      } finally {
+        closeSync(fd);
+      }
+      return 'written';
+    });
   }
 
   /**
@@ -136,6 +163,13 @@ export class ModelClient {
     this.scanner = undefined;
   }
 
+  private logNotFound(index: number): LogNotFoundError {
+    return new LogNotFoundError(
+      `there is no log at ${this.logFile} to append response ${index} to; start the model service ` +
+        'or point ROCK_MODEL_SERVICE_DATA_DIR at its data dir',
+    );
+  }
+
   private openScanner(): LogScanner {
     if (this.closed) throw new ScannerClosedError('this ModelClient is closed; create a new one');
     if (this.scanner === undefined) {
@@ -164,10 +198,12 @@ export class ModelClient {
 
 /**
  * Checks one turn's arguments (SPEC section 5): index 0 takes no response, a later index needs one.
- * @throws InvalidArgumentError for an index that is not a whole number >= 0, UsageError otherwise.
+ * @throws InvalidArgumentError for an index that is not a whole number >= 0 or whose next index
+ *   is past 2^53 (turn N reads request N+1), UsageError otherwise.
  */
 export function checkTurn(index: number, response: string | undefined): void {
   checkIndex(index);
+  checkNextIndex(index);
   if (index === 0 && response !== undefined) {
     throw new UsageError('index 0 starts a session and takes no response; pass a response only with index 1 or later');
   }
@@ -179,5 +215,22 @@ export function checkTurn(index: number, response: string | undefined): void {
 function checkIndex(index: number): void {
   if (!Number.isSafeInteger(index) || index < 0) {
     throw new InvalidArgumentError(`index must be a whole number >= 0, got ${String(index)}`);
+  }
+}
+
+/** Response N is followed by request N+1: an N whose successor is no exact number would poison the log. */
+function checkNextIndex(index: number): void {
+  if (!Number.isSafeInteger(index + 1)) {
+    throw new InvalidArgumentError(`index ${index} has no next index below 2^53 (${Number.MAX_SAFE_INTEGER} is the last one); nothing was written`);
+  }
+}
+
+/** Whether the stored payload is the same JSON as `compact` (a writer other than ours may space it differently). */
+function sameJson(stored: Buffer, compact: string): boolean {
+  if (stored.equals(Buffer.from(compact, 'utf8'))) return true;
+  try {
+    return compactJson(decodeUtf8(stored)) === compact;
+  } catch {
+    return false;
   }
 }

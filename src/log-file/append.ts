@@ -1,15 +1,27 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { WriteFailedError } from '../errors.js';
+import { openRegularFile } from './regular-file.js';
+
+export interface AppendOpenOptions {
+  /** Create the file when it is missing (default true). */
+  create?: boolean;
+  /** Create it, and fail with EEXIST when something is already at the path (default false). */
+  exclusive?: boolean;
+}
 
 /**
- * Opens `path` for appending (created when missing). Every write on an O_APPEND descriptor lands
- * at the current end of the file, whichever process writes, so the service and the runtime can
- * append to one log at once.
- * @throws the open(2) error (ENOENT for a missing directory, EACCES…).
+ * Opens the log `path` for appending. Every write on an O_APPEND descriptor lands at the current
+ * end of the file, whichever process writes, so the service and the runtime can append to one
+ * log at once. A final symbolic link is never followed (a dangling one is not created through).
+ * @throws UnsafePathError when the path is a symbolic link or not a regular file; the open(2)
+ *   error otherwise (ENOENT for a missing file without `create` or a missing directory, EEXIST
+ *   with `exclusive`, EACCES…).
  */
-export function openAppendFd(path: string): number {
+export function openAppendFd(path: string, options: AppendOpenOptions = {}): number {
+  const { create = true, exclusive = false } = options;
+  const createFlags = exclusive ? constants.O_CREAT | constants.O_EXCL : create ? constants.O_CREAT : 0;
   // Readable too, so that a torn tail can be checked before it is cut off (see appendLine).
-  return openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o644);
+  return openRegularFile(path, constants.O_RDWR | constants.O_APPEND | createFlags, 'the log');
 }
 
 /**

@@ -37,6 +37,42 @@ function isSignalable(pid: number): boolean {
 }
 
 /**
+ * Returns when process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat),
+ * or undefined where /proc cannot tell. A pid is reused after its process dies; the pair (pid,
+ * start time) names one process for the life of the machine (psutil identifies processes so).
+ */
+export function processStartTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // After "pid (comm) ", the fields from the state (field 3) on are separated by single spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[22 - 3]);
+  return Number.isSafeInteger(ticks) ? ticks : undefined;
+}
+
+/** Returns the arguments process `pid` was started with (argv[0] first), or undefined where /proc cannot tell. */
+export function processCommandLine(pid: number): string[] | undefined {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const args = cmdline.split('\0');
+  if (args.at(-1) === '') args.pop();
+  return args;
+}
+
+/** Returns whether this machine has a /proc that describes processes (Linux). */
+export function hasProcFs(): boolean {
+  return processStartTime(process.pid) !== undefined;
+}
+
+/**
  * Returns false when process `pid` is known to be something other than this program: in a
  * restarted container a stale pid file's number is soon reused by an unrelated process, which
  * must neither block `start` nor receive `stop`'s signals. True when /proc cannot tell.

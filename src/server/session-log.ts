@@ -2,10 +2,10 @@
  * The local service's side of the communication log (SPEC sections 3 and 4): it numbers the
  * requests and appends request lines and the one SESSION_END line. Reading is the follower's job.
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidArgumentError, LogUnavailableError } from '../errors.js';
-import { appendLine, closeAppendFd, openAppendFd } from '../log-file/index.js';
+import { InvalidArgumentError, LogUnavailableError, UnsafePathError } from '../errors.js';
+import { appendLine, closeAppendFd, describeFileType, openAppendFd, unsafePathError } from '../log-file/index.js';
 import { encodeRequestLine, PREVIOUS_LOG_SUFFIX, SESSION_END_LINE } from '../protocol/index.js';
 
 export class SessionLog {
@@ -23,14 +23,23 @@ export class SessionLog {
 
   /**
    * Starts a new session log: creates the data dir, moves an existing log aside to
-   * `<log>.prev` (the reference deletes it; we lose nothing), opens a new empty log.
-   * @throws the file system's error (EACCES, ENOSPC…) when the dir or the log cannot be made.
+   * `<log>.prev` (the reference deletes it; we lose nothing), creates a new empty log. Only a
+   * regular file is moved, and the new one is created exclusively: a symbolic link at the path
+   * (dangling or not) is neither followed nor written through.
+   * @throws UnsafePathError when the path holds a symbolic link, a fifo, a directory or a device,
+   *   or something is created there while the service starts; the file system's error (EACCES,
+   *   ENOSPC…) when the dir or the log cannot be made.
    */
   static start(dataDir: string, path: string): SessionLog {
     mkdirSync(dataDir, { recursive: true });
     mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path)) renameSync(path, `${path}${PREVIOUS_LOG_SUFFIX}`);
-    return new SessionLog(path, openAppendFd(path));
+    moveAside(path);
+    try {
+      return new SessionLog(path, openAppendFd(path, { exclusive: true }));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      throw new UnsafePathError(path, `something created ${path} while the service was starting; check what else writes to the data dir, then start again`);
+    }
   }
 
   /** Returns the index the next request line gets (1, 2, 3, … in arrival order). */
@@ -78,7 +87,8 @@ export class SessionLog {
    * later request lines go where the runtime reads, not into the file that was moved away.
    * When that fails (the data dir was deleted), every later write tries again first and,
    * while it still fails, is refused: nothing goes into a file the runtime no longer sees.
-   * @throws the open(2) error.
+   * @throws UnsafePathError when the path is now a symbolic link or not a regular file; the open(2)
+   *   error otherwise.
    */
   reopen(): void {
     let fd: number;
@@ -104,6 +114,8 @@ export class SessionLog {
     try {
       this.reopen();
     } catch (err) {
+      // A link or a fifo put at the path is not "gone": say what is there.
+      if (err instanceof UnsafePathError) throw new LogUnavailableError(`${err.message}; nothing was written`, { cause: err });
       const code = (err as NodeJS.ErrnoException).code ?? 'an error';
       throw new LogUnavailableError(
         `the log ${this.path} is gone and cannot be created again (${code}): its directory was deleted or is not usable; ` +
@@ -117,4 +129,18 @@ export class SessionLog {
   close(): void {
     closeAppendFd(this.#fd);
   }
+}
+
+/** Moves the previous log aside; only a regular file: anything else at the path is refused, never followed. */
+function moveAside(path: string): void {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!stats.isFile()) throw unsafePathError('the log', path, describeFileType(stats));
+  // rename(2) never follows links: whatever replaced the file meanwhile is moved, not its target.
+  renameSync(path, `${path}${PREVIOUS_LOG_SUFFIX}`);
 }

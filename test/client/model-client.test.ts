@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelClient } from '../../src/client/model-client.js';
 import { compactJson, encodeRequestLine, SESSION_END_LINE } from '../../src/protocol/index.js';
@@ -72,6 +72,24 @@ describe('ModelClient', () => {
       assert.equal(logLines(log).length, 1);
     });
 
+    it('refuses an index whose next one is past 2^53 before writing anything', async () => {
+      writeFileSync(log, requestLine(1));
+      const max = Number.MAX_SAFE_INTEGER;
+      await assert.rejects(client.antiCallLlm(max, RESPONSE), { code: 'RMS_INVALID_ARGUMENT' });
+      await assert.rejects(client.pushResponse(max, RESPONSE), { code: 'RMS_INVALID_ARGUMENT' });
+      assert.equal(logLines(log).length, 1);
+      assert.equal(await client.pushResponse(max - 1, RESPONSE), true);
+    });
+
+    it('refuses to append through a log that is a symbolic link', async () => {
+      const target = join(dir, 'target.log');
+      const content = requestLine(1);
+      writeFileSync(target, content);
+      symlinkSync(target, log);
+      await assert.rejects(client.pushResponse(1, RESPONSE), { code: 'RMS_UNSAFE_PATH' });
+      assert.equal(readFileSync(target, 'utf8'), content);
+    });
+
     it('refuses to answer when there is no log, instead of creating one in the wrong place', async () => {
       await assert.rejects(client.pushResponse(1, RESPONSE), { code: 'RMS_LOG_NOT_FOUND' });
       assert.equal(existsSync(log), false);
@@ -110,6 +128,16 @@ describe('ModelClient', () => {
       const again = await client.antiCallLlm(1, RESPONSE);
       assert.equal(again, first);
       assert.equal(responseLines(log).length, 1);
+    });
+
+    it('appendResponse tells a retry (same JSON, however spaced) from a different answer, and writes neither', async () => {
+      writeFileSync(log, requestLine(1) + requestLine(2));
+      assert.equal(await client.appendResponse(1, RESPONSE), 'written');
+      assert.equal(await client.appendResponse(1, JSON.stringify(JSON.parse(RESPONSE), null, 2)), 'retry');
+      assert.equal(await client.appendResponse(1, '{"choices":[]}'), 'conflict');
+      assert.equal(await client.pushResponse(1, '{"choices":[]}'), false);
+      assert.equal(responseLines(log).length, 1);
+      assert.match(responseLines(log)[0]!, /"content":"hi"/);
     });
 
     it('a response index lower than the last one written is an error and writes nothing', async () => {

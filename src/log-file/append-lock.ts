@@ -1,0 +1,136 @@
+/**
+ * One responder at a time per log (SPEC section 5: the look at the latest response and the
+ * append of a new one are one step, so two runtimes answering N at once cannot both write). The
+ * lock is a file beside the log, `LLMService.log.lock`, created exclusively, holding its holder's
+ * pid and process start time, and removed when the step is done. The service's own appends
+ * (request lines, SESSION_END) need no lock: one write(2) per line on O_APPEND never interleaves.
+ *
+ * A lock file outlives a holder killed inside the step. The next responder sees that the holder
+ * is gone (or that a lock file still empty is older than a second) and removes it; removals are
+ * serialised by a socket lock and re-checked under it, so a live holder's file is never removed.
+ * Why not a socket lock for every step: loading node:net and binding one costs about 4 ms per
+ * turn here, the file about 0.1 ms (measured on the anti-call path).
+ */
+import { closeSync, constants, fstatSync, lstatSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TimeoutError } from '../errors.js';
+import { isProcessRunning, processStartTime } from '../process/process-state.js';
+import { describeFileType, openRegularFile, readRegularFile, unsafePathError } from './regular-file.js';
+
+const WHAT = "the log's lock file";
+/** A holder writes its pid right after creating the file: an empty file this old lost its holder. */
+const EMPTY_STALE_MS = 1000;
+/** A step takes milliseconds; a holder past this is stuck, and the responder says so. */
+const WAIT_LIMIT_MS = 30_000;
+const MAX_BACKOFF_MS = 20;
+
+type LockState = { state: 'gone' } | { state: 'stale' } | { state: 'live'; pid: number | undefined };
+
+/**
+ * Runs `step` while holding the append lock of `logFile`. When the lock file cannot be created
+ * at all (a data dir the runtime may not write to, though the log is writable), `step` runs
+ * unguarded, as appends did before the lock existed.
+ * @returns what `step` returns.
+ * @throws UnsafePathError when the lock file's path holds a link or anything but a regular file;
+ *   TimeoutError when a live holder keeps the lock for 30 s; what `step` throws.
+ */
+export async function withAppendLock<T>(logFile: string, step: () => T): Promise<T> {
+  const lockFile = `${logFile}.lock`;
+  const ino = await acquire(lockFile);
+  try {
+    return step();
+  } finally {
+    if (ino !== undefined) release(lockFile, ino);
+  }
+}
+
+/** Returns the inode of the lock file this process created, or undefined when no lock could be made. */
+async function acquire(lockFile: string): Promise<number | undefined> {
+  const identity = `${process.pid} ${processStartTime(process.pid) ?? 0}\n`;
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  for (let backoff = 1; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
+    let fd: number;
+    try {
+      fd = openRegularFile(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, WHAT);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return undefined;
+      if (code !== 'EEXIST') throw err;
+      const holder = inspect(lockFile);
+      if (holder.state === 'stale') await removeStale(lockFile);
+      else if (holder.state === 'live') {
+        if (Date.now() >= deadline) {
+          throw new TimeoutError(
+            `${lockFile} has been held by ${holder.pid === undefined ? 'another process' : `pid ${holder.pid}`} for ${WAIT_LIMIT_MS / 1000} s ` +
+              'while another runtime answered this log; if that process is stuck, stop it, then retry',
+            WAIT_LIMIT_MS,
+          );
+        }
+        await sleep(backoff);
+      }
+      continue;
+    }
+    try {
+      writeSync(fd, identity);
+      return fstatSync(fd).ino;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function release(lockFile: string, ino: number): void {
+  try {
+    if (lstatSync(lockFile).ino === ino) unlinkSync(lockFile);
+  } catch {
+    // Already gone: nothing of ours to remove.
+  }
+}
+
+/** What holds the lock file now. */
+function inspect(lockFile: string): LockState {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    const stats = lstatSync(lockFile);
+    if (!stats.isFile()) throw unsafePathError(WHAT, lockFile, describeFileType(stats));
+    mtimeMs = stats.mtimeMs;
+    text = readRegularFile(lockFile, WHAT, 64);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
+    throw err;
+  }
+  const [pid, startTime] = text.trim().split(' ').map(Number);
+  if (!Number.isSafeInteger(pid) || pid! <= 0 || !Number.isSafeInteger(startTime)) {
+    return Date.now() - mtimeMs > EMPTY_STALE_MS ? { state: 'stale' } : { state: 'live', pid: undefined };
+  }
+  const now = processStartTime(pid!);
+  // Start time 0: the holder could not read its own (no /proc); its pid alone must do.
+  const alive = isProcessRunning(pid!) && (startTime === 0 || now === undefined || now === startTime);
+  return alive ? { state: 'live', pid } : { state: 'stale' };
+}
+
+/**
+ * Removes a lock file whose holder is gone. Only removers touch a stale file (its holder cannot,
+ * and nobody can create one while it exists), so a removal serialised with the others and
+ * preceded by a fresh look removes exactly the stale file, never a live holder's.
+ */
+async function removeStale(lockFile: string): Promise<void> {
+  const { tryLock } = await import('../process/socket-lock.js');
+  const stats = lstatSync(dirname(lockFile));
+  const name = `stale-lock:${stats.dev}:${stats.ino}`;
+  for (let backoff = 1; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
+    const lock = await tryLock(name);
+    if (lock === undefined) {
+      await sleep(backoff);
+      continue;
+    }
+    try {
+      if (inspect(lockFile).state === 'stale') unlinkSync(lockFile);
+    } finally {
+      await lock.release();
+    }
+    return;
+  }
+}
