@@ -11,13 +11,18 @@ export function exitStatusFor(err: unknown): number {
   return err instanceof ModelServiceError ? err.exitStatus : EXIT_FAILURE;
 }
 
-/** Returns the error as one line (multi-line messages are joined), prefixed with the command. */
+/**
+ * Returns the error as one line (multi-line messages are joined), prefixed with the command.
+ * Control characters a message carries from user input (an escape sequence in a flag's value)
+ * are shown escaped, never sent raw to the terminal.
+ */
 export function errorLine(command: string, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const oneLine = message
     .split('\n')
     .map((part) => part.trim())
     .filter((part) => part !== '')
-    .join('; ');
+    .join('; ')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `${command}: ${oneLine}`;
 }

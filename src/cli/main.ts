@@ -2,17 +2,19 @@
  * Entry of the `rock` / `rock-model-service` program (SPEC section 6). `anti-call-llm` starts
  * once per turn in every sandbox, so a well-formed call of it is read with node's own
  * parseArgs and runs without loading commander (about 10 ms of a 50 ms start here, and more
- * on a loaded machine). Anything else, and any anti-call whose flags the quick reading does not
- * accept exactly, goes to the commander program, which owns usage, help and error messages.
+ * on a loaded machine); `--version` alone is answered without it too. Anything else, and any
+ * anti-call whose flags the quick reading does not accept exactly, goes to the commander
+ * program, which owns usage, help and error messages.
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CommanderError } from 'commander';
-import type { AntiCallOptions } from './commands/anti-call-llm.js';
+import { ANTI_CALL_FLAGS, type AntiCallOptions } from './anti-call-options.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-status.js';
 import { runCommand } from './run-command.js';
 
 const SUBCOMMANDS = new Set(['start', 'stop', 'watch-agent', 'anti-call-llm', 'status']);
+const VERSION_FLAGS = new Set(['--version', '-V']);
 
 /** `rock-model-service start` means `rock model-service start`: both binaries run this program. */
 function normalisedArgs(argv: readonly string[]): string[] {
@@ -27,15 +29,21 @@ function quickAntiCallOptions(args: readonly string[]): AntiCallOptions | undefi
   try {
     const { values } = parseArgs({
       args: args.slice(2),
-      options: { index: { type: 'string' }, response: { type: 'string' }, 'response-file': { type: 'string' }, timeout: { type: 'string' } },
+      options: Object.fromEntries(ANTI_CALL_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       strict: true,
       allowPositionals: false,
     });
-    if (values.index === undefined) return undefined;
-    return { index: values.index, response: values.response, responseFile: values['response-file'], timeout: values.timeout };
+    if (ANTI_CALL_FLAGS.some((flag) => flag.required && values[flag.name] === undefined)) return undefined;
+    return Object.fromEntries(ANTI_CALL_FLAGS.map((flag) => [flag.key, values[flag.name]])) as unknown as AntiCallOptions;
   } catch {
     return undefined;
   }
+}
+
+/** `rock --version` and `rock model-service --version`, exactly. */
+function asksVersion(args: readonly string[]): boolean {
+  const rest = args[0] === 'model-service' ? args.slice(1) : args;
+  return rest.length === 1 && VERSION_FLAGS.has(rest[0]!);
 }
 
 /** Runs the program on `argv` (process.argv's shape); usage errors become exit statuses, anything else rejects. */
@@ -45,6 +53,12 @@ async function main(argv: readonly string[]): Promise<void> {
   if (quick !== undefined) {
     const { antiCallLlm } = await import('./commands/anti-call-llm.js');
     await runCommand('anti-call-llm', () => antiCallLlm(quick));
+    return;
+  }
+  if (asksVersion(args)) {
+    const { VERSION } = await import('../version.js');
+    const { writeStdoutSync } = await import('./write-stdout.js');
+    writeStdoutSync(`${VERSION}\n`);
     return;
   }
   const { buildProgram } = await import('./program.js');

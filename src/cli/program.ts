@@ -3,23 +3,32 @@
  * here. Each command's module is imported only when that command runs.
  */
 import { Command } from 'commander';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PROXY_REQUEST_TIMEOUT_MS, DEFAULT_RETRYABLE_STATUS_CODES } from '../config/defaults.js';
+import { VERSION } from '../version.js';
+import { ANTI_CALL_FLAGS } from './anti-call-options.js';
 import { runCommand as run } from './run-command.js';
 
 /** Returns the whole program; `args` are the normalised arguments (the background start passes its own flags on). */
 export function buildProgram(args: readonly string[]): Command {
-  const program = new Command('rock').description('ROCK model service: an OpenAI-compatible endpoint answered through a log file').exitOverride();
-  const group = program.command('model-service').description('start, stop and drive the model service').exitOverride();
+  const program = new Command('rock')
+    .description('ROCK model service: an OpenAI-compatible endpoint answered through a log file')
+    .version(VERSION)
+    .exitOverride();
+  const group = program.command('model-service').description('start, stop and drive the model service').version(VERSION).exitOverride();
 
   group
     .command('start')
     .description('start the model service (in the background unless --foreground)')
     .option('--type <type>', 'local or proxy (default local)')
     .option('--config-file <file>', 'YAML config file (snake_case keys); flags override it')
-    .option('--host <host>', 'address to listen on (default 0.0.0.0)')
-    .option('--port <port>', 'port to listen on (default 8080)')
+    .option('--host <host>', `address to listen on (default ${DEFAULT_HOST})`)
+    .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`)
     .option('--proxy-base-url <url>', 'proxy mode: upstream base URL')
-    .option('--retryable-status-codes <codes>', 'proxy mode: comma-separated statuses to retry (default 429,500)')
-    .option('--request-timeout <seconds>', 'local mode: how long a request waits for its response; proxy mode: upstream timeout')
+    .option('--retryable-status-codes <codes>', `proxy mode: comma-separated statuses to retry (default ${DEFAULT_RETRYABLE_STATUS_CODES.join(',')})`)
+    .option(
+      '--request-timeout <seconds>',
+      `local mode: how long a request waits for its response (default: no limit); proxy mode: upstream timeout (default ${DEFAULT_PROXY_REQUEST_TIMEOUT_MS / 1000} s)`,
+    )
     .option('--recording-file <file>', 'proxy mode: JSONL file recording every call')
     .option('--replay-file <file>', 'proxy mode: answer from this recording instead of an upstream')
     .option('--foreground', 'run in this process instead of in the background')
@@ -43,20 +52,20 @@ export function buildProgram(args: readonly string[]): Command {
     .description('end the session (SESSION_END) when the agent process exits')
     .requiredOption('--pid <pid>', 'agent process id')
     .option('--host <host>', 'service host (default: the running service, else 127.0.0.1)')
-    .option('--port <port>', 'service port (default: the running service, else 8080)')
+    .option('--port <port>', `service port (default: the running service, else ${DEFAULT_PORT})`)
     .exitOverride()
     .action(async (options) => {
       const { watchAgent } = await import('./commands/watch-agent.js');
       await run('watch-agent', () => watchAgent(options));
     });
 
-  group
-    .command('anti-call-llm')
-    .description('answer LLM call N and print request N+1 (or SESSION_END)')
-    .requiredOption('--index <n>', 'index of the previous call; 0 to wait for the first request')
-    .option('--response <json>', 'the response to call N (required when N > 0)')
-    .option('--response-file <file>', 'read the response from this file (deleted after it is appended)')
-    .option('--timeout <seconds>', 'give up after this long (exit 3); default: wait without limit')
+  const antiCall = group.command('anti-call-llm').description('answer LLM call N and print request N+1 (or SESSION_END)');
+  for (const flag of ANTI_CALL_FLAGS) {
+    const spelling = `--${flag.name} ${flag.value}`;
+    if (flag.required) antiCall.requiredOption(spelling, flag.description);
+    else antiCall.option(spelling, flag.description);
+  }
+  antiCall
     .exitOverride()
     .action(async (options) => {
       const { antiCallLlm } = await import('./commands/anti-call-llm.js');

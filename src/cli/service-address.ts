@@ -1,11 +1,11 @@
 import { DEFAULT_PORT } from '../config/defaults.js';
 import { serviceUrl } from './http-request.js';
-import { pidFilePath, readServiceRecord, runningPid, type ServiceRecord } from './service-files.js';
+import { pidFilePath, runningService, type RunningService } from './service-files.js';
 
 export interface ServiceAddress {
   url: string;
-  /** What the running service recorded about itself, when the pid file names one. */
-  record: ServiceRecord | undefined;
+  /** The running service the pid file names, when there is one. */
+  running: RunningService | undefined;
 }
 
 /**
@@ -13,11 +13,10 @@ export interface ServiceAddress {
  * service recorded beside the pid file, else the default (127.0.0.1:8080).
  */
 export function serviceAddress(host: string | undefined, port: number | undefined): ServiceAddress {
-  const pidFile = pidFilePath();
-  const pid = runningPid(pidFile);
-  const record = pid === undefined ? undefined : readServiceRecord(pidFile, pid);
+  const running = runningService(pidFilePath());
+  const record = running?.record;
   return {
     url: serviceUrl(host ?? record?.host ?? '127.0.0.1', port ?? record?.port ?? DEFAULT_PORT),
-    record,
+    running,
   };
 }

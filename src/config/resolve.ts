@@ -36,7 +36,6 @@ export interface ServiceConfigInput {
   replayFile?: string;
   serviceLogFile?: string;
   logLevel?: string;
-  pidFile?: string;
 }
 
 /**
@@ -100,7 +99,6 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
     replayFile: input.replayFile,
     serviceLogFile: input.serviceLogFile ?? (loggingPath && loggingFile ? join(loggingPath, loggingFile) : undefined),
     logLevel: input.logLevel ?? env.ROCK_MS_LOG_LEVEL ?? 'info',
-    pidFile: input.pidFile,
   };
   checkServiceConfig(config);
   return config;

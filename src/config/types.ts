@@ -48,6 +48,4 @@ export interface ServiceConfig {
   serviceLogFile: string | undefined;
   /** pino level. */
   logLevel: string;
-  /** The pid file to remove on a clean exit, when the CLI started this service. */
-  pidFile: string | undefined;
 }

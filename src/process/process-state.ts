@@ -71,18 +71,3 @@ export function processCommandLine(pid: number): string[] | undefined {
 export function hasProcFs(): boolean {
   return processStartTime(process.pid) !== undefined;
 }
-
-/**
- * Returns false when process `pid` is known to be something other than this program: in a
- * restarted container a stale pid file's number is soon reused by an unrelated process, which
- * must neither block `start` nor receive `stop`'s signals. True when /proc cannot tell.
- */
-export function looksLikeModelService(pid: number): boolean {
-  let cmdline: string;
-  try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return true;
-  }
-  return cmdline.includes('model-service') || cmdline.includes('rock');
-}

@@ -1,9 +1,8 @@
 /**
  * `rock model-service start --foreground`: the service in this process until SIGTERM or
  * SIGINT, then a graceful stop (stop accepting, answer waiting calls with an error, flush)
- * and exit 0.
+ * and exit 0. The pid file is the CLI's: it removes its files on the process's `exit` event.
  */
-import { readFileSync, rmSync } from 'node:fs';
 import type { ServiceConfigInput } from '../config/resolve.js';
 import type { ServiceConfig } from '../config/types.js';
 import { startServer, type RunningServer } from './start.js';
@@ -16,13 +15,9 @@ export async function runServiceInForeground(input: ServiceConfigInput | Service
   const server = await startServer(input);
   const stop = (signal: NodeJS.Signals): void => {
     server.close(signal).then(
-      () => {
-        removeOwnPidFile(server.config.pidFile);
-        process.exit(0);
-      },
+      () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`rock-model-service: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        removeOwnPidFile(server.config.pidFile);
         process.exit(1);
       },
     );
@@ -31,14 +26,4 @@ export async function runServiceInForeground(input: ServiceConfigInput | Service
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   return server;
-}
-
-/** Removes the pid file only while it still names this process (a newer service may own it). */
-function removeOwnPidFile(pidFile: string | undefined): void {
-  if (!pidFile) return;
-  try {
-    if (Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10) === process.pid) rmSync(pidFile, { force: true });
-  } catch {
-    // Already gone, or unreadable: nothing of ours to remove.
-  }
 }

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeServiceFiles } from '../../src/cli/service-files.js';
+import { processStartTime } from '../../src/process/process-state.js';
 import { availableEngines } from '../../src/scanner/load.js';
-import { freePort, makeTempDir, removeDir, requireBuiltCli, runCli, type CliResult } from '../helpers/cli.js';
+import { VERSION } from '../../src/version.js';
+import { freePort, requireBuiltCli } from '../helpers/cli.js';
+import { parseStatus, Workspace } from '../helpers/workspace.js';
 
 const REQUEST = JSON.stringify({
   model: 'gpt-3.5-turbo',
@@ -18,25 +22,19 @@ const RESPONSE = JSON.stringify({
   usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 1 },
 });
 
-/** A directory that is both the working directory (pid file) and the data dir of one service. */
-class Workspace {
-  readonly dir = makeTempDir('cli');
-  readonly pidFile = join(this.dir, 'data', 'cli', 'model', 'pid.txt');
-  readonly log = join(this.dir, 'LLMService.log');
-  constructor(readonly env: NodeJS.ProcessEnv = {}) {}
-
-  rock(args: string[], timeoutMs?: number): Promise<CliResult> {
-    return runCli(['model-service', ...args], { cwd: this.dir, env: { ROCK_MODEL_SERVICE_DATA_DIR: this.dir, ...this.env }, timeoutMs });
-  }
-
-  async cleanUp(): Promise<void> {
-    if (existsSync(this.pidFile)) await this.rock(['stop']);
-    removeDir(this.dir);
-  }
-}
-
-function parseStatus(text: string): Record<string, string> {
-  return Object.fromEntries(text.trimEnd().split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+/** Writes the pid file and the record a service `pid` would write about itself in `ws`. */
+function writeRecordFor(ws: Workspace, pid: number): void {
+  writeServiceFiles(ws.pidFile, {
+    pid,
+    startTime: processStartTime(pid) ?? null,
+    startToken: 'test',
+    host: '127.0.0.1',
+    port: 1,
+    logFile: ws.log,
+    dataDir: ws.dir,
+    cwd: ws.dir,
+    version: VERSION,
+  });
 }
 
 function sleeper(): ChildProcess {
@@ -165,21 +163,23 @@ describe('rock model-service start, stop, status, watch-agent', function () {
 
     it('stop kills a service that ignores SIGTERM after the grace period, and an unreaped corpse counts as gone', async function () {
       this.timeout(40_000);
-      // An orphan (its shell exits at once) that ignores SIGTERM. Where PID 1 does not reap,
-      // it stays a zombie after SIGKILL, which stop must see as stopped.
-      const script = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('ready')";
-      const shell = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "${script}" model-service >/dev/null & echo $!`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      // A service's command line and record, in an orphan (its shell exits at once) that ignores
+      // SIGTERM. Where PID 1 does not reap, it stays a zombie after SIGKILL, which stop must see as stopped.
+      const script = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)";
+      const shell = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "${script}" -- model-service start --foreground >/dev/null & echo $!`], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       const pid = Number(await new Promise<string>((r) => shell.stdout!.once('data', (d: Buffer) => r(d.toString()))));
       try {
-        mkdirSync(join(ws.dir, 'data', 'cli', 'model'), { recursive: true });
-        writeFileSync(ws.pidFile, `${pid}\n`);
         await new Promise((r) => setTimeout(r, 500));
+        writeRecordFor(ws, pid);
         const started = Date.now();
         const stopped = await ws.rock(['stop'], 30_000);
         assert.equal(stopped.code, 0, stopped.stderr);
         assert.match(stopped.stdout, new RegExp(`killed \\(it ignored SIGTERM for 10 s\\) \\(pid ${pid}\\)`));
         assert.ok(Date.now() - started < 14_000, 'stop waited past SIGKILL for a zombie');
         assert.equal(existsSync(ws.pidFile), false);
+        assert.equal(existsSync(ws.recordFile), false);
       } finally {
         try {
           process.kill(pid, 'SIGKILL');
@@ -241,11 +241,13 @@ describe('rock model-service start, stop, status, watch-agent', function () {
         const status = parseStatus(result.stdout);
         assert.deepEqual(status, {
           status: 'not running',
+          version: VERSION,
           pid: '-',
           address: '-',
           health: '-',
           log: ws.log,
           log_size: '63',
+          log_error: '-',
           latest_request: '1',
           latest_response: '-',
           session_ended: 'false',
@@ -255,6 +257,23 @@ describe('rock model-service start, stop, status, watch-agent', function () {
         assert.equal(json.status, 'not running');
         assert.equal(json.latest_request, 1);
         assert.equal(json.scanner, 'ts');
+      } finally {
+        await ws.cleanUp();
+      }
+    });
+
+    it('does not wait on a log that is a fifo, and says what is wrong with a log that is a directory', async () => {
+      const ws = new Workspace({ ROCK_MS_SCANNER: 'ts' });
+      try {
+        assert.equal(spawnSync('mkfifo', [ws.log]).status, 0);
+        const fifo = await ws.rock(['status'], 10_000);
+        assert.equal(fifo.code, 0, fifo.stderr);
+        const fifoStatus = parseStatus(fifo.stdout);
+        assert.deepEqual([fifoStatus.log_error, fifoStatus.scanner, fifoStatus.latest_request], ['a fifo, not a regular file', 'ts', '-']);
+        rmSync(ws.log);
+        mkdirSync(ws.log);
+        const directory = parseStatus((await ws.rock(['status'], 10_000)).stdout);
+        assert.deepEqual([directory.log_error, directory.scanner], ['a directory, not a regular file', 'ts']);
       } finally {
         await ws.cleanUp();
       }

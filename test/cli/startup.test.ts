@@ -35,6 +35,12 @@ describe('rock start-up', () => {
     assert.ok(loaded.size <= TURN_FILE_BUDGET, `a turn loads ${loaded.size} files of the package, over its budget of ${TURN_FILE_BUDGET}: ${[...loaded.keys()].join(', ')}`);
   });
 
+  it('`--version` loads no parser either', async () => {
+    const loaded = await loadedBy(['--version']);
+    assert.ok(loaded.some((url) => url.endsWith('/dist/version.js')));
+    assert.deepEqual(loaded.filter((url) => HEAVY.test(url)), []);
+  });
+
   it('a call the quick reading does not accept goes to commander, which explains it', async () => {
     const loaded = await loadedBy(['model-service', 'status']);
     assert.ok([...loaded.values()].flat().some((source) => source.includes('node_modules/commander/')));

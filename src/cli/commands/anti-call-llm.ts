@@ -1,22 +1,20 @@
 /** `rock model-service anti-call-llm`: one runtime turn (SPEC section 5). */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { checkTurn, ModelClient } from '../../client/model-client.js';
-import { UsageError } from '../../errors.js';
-import { decodeUtf8 } from '../../protocol/index.js';
+import { TimeoutError, UsageError } from '../../errors.js';
+import type { AntiCallOptions } from '../anti-call-options.js';
+import { parseIndex, parseSeconds, shown } from '../parse-options.js';
+import { readResponseFile } from '../response-file.js';
 import { writeStdoutSync } from '../write-stdout.js';
-import { parseIndex, parseSeconds } from '../parse-options.js';
 
 const NEWLINE = Buffer.from('\n');
-
-export interface AntiCallOptions {
-  index: string;
-  response?: string;
-  responseFile?: string;
-  timeout?: string;
-}
+const COMMAND = 'rock model-service anti-call-llm';
 
 /**
- * Appends the response to turn N (when N > 0), then prints request N+1 or `SESSION_END`.
+ * Appends the response to turn N (when N > 0), then prints request N+1 or `SESSION_END`. A
+ * different answer to an N already answered is not written: one stderr line says so, and the
+ * turn goes on (the first answer stands, SPEC section 5).
  * @throws UsageError and the ModelClient's errors (see exit-status.ts for the exit codes).
  */
 export async function antiCallLlm(options: AntiCallOptions): Promise<void> {
@@ -25,27 +23,43 @@ export async function antiCallLlm(options: AntiCallOptions): Promise<void> {
   if (options.response !== undefined && options.responseFile !== undefined) {
     throw new UsageError('give the response with --response or with --response-file, not both');
   }
-  const response = options.responseFile === undefined ? options.response : readResponseFile(options.responseFile);
+  const file = options.responseFile === undefined ? undefined : await readResponseFile(options.responseFile, timeoutMs);
+  const response = file?.text ?? options.response;
   checkTurn(index, response);
   const client = new ModelClient();
   try {
     if (response !== undefined) {
-      await client.pushResponse(index, response);
-      if (options.responseFile !== undefined) rmSync(options.responseFile, { force: true });
+      const outcome = await client.appendResponse(index, response);
+      if (outcome === 'conflict') {
+        warn(`response ${index} is already in ${client.logFile} with another payload; the first answer stands and this one was not written`);
+      } else if (file !== undefined) {
+        // The response is in the log: a failed clean-up must not fail the turn (its retry would fail the same way).
+        const problem = file.remove();
+        if (problem !== undefined) warn(problem);
+      }
+    } else if (!existsSync(client.logFile)) {
+      warn(`there is no log at ${shown(client.logFile)} yet; waiting for it (ROCK_MODEL_SERVICE_DATA_DIR sets the data dir, here ${shown(dirname(client.logFile))})`);
     }
     // The stored bytes go out as they are: no decoding and re-encoding of a megabyte request.
-    writeStdoutSync(await client.popRequestBytes(index + 1, { timeoutMs }), NEWLINE);
+    writeStdoutSync(await waitForRequest(client, index + 1, timeoutMs), NEWLINE);
   } finally {
     client.close();
   }
 }
 
-function readResponseFile(file: string): string {
-  let bytes: Buffer;
+async function waitForRequest(client: ModelClient, index: number, timeoutMs: number | undefined): Promise<Buffer> {
   try {
-    bytes = readFileSync(file);
+    return await client.popRequestBytes(index, { timeoutMs });
   } catch (err) {
-    throw new UsageError(`cannot read --response-file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass an existing file`);
+    if (!(err instanceof TimeoutError) || existsSync(client.logFile)) throw err;
+    throw new TimeoutError(
+      `timed out after ${err.timeoutMs / 1000} s waiting for request ${index}: there is no log at ${shown(client.logFile)}; ` +
+        'start the model service, or point ROCK_MODEL_SERVICE_DATA_DIR at its data dir',
+      err.timeoutMs,
+    );
   }
-  return decodeUtf8(bytes);
+}
+
+function warn(message: string): void {
+  process.stderr.write(`${COMMAND}: ${message}\n`);
 }
