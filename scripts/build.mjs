@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
-const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+// The tools' output goes to stderr: npm prints what `prepare` writes to stdout into the stdout
+// of `npm pack --json`, whose JSON must parse.
+const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: ['inherit', process.stderr, process.stderr], ...opts });
 
 // node-gyp downloads Node's headers unless told where they are. When the running Node ships
 // its own (a distribution package puts them in <prefix>/include/node) and they are its exact
