@@ -4,9 +4,6 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { writeServiceFiles } from '../../src/cli/service-files.js';
-import { processStartTime } from '../../src/process/process-state.js';
-import { VERSION } from '../../src/version.js';
 import { collect, freePort, makeTempDir, removeDir, requireBuiltCli, spawnCli } from '../helpers/cli.js';
 import { parseStatus, Workspace } from '../helpers/workspace.js';
 
@@ -45,17 +42,7 @@ describe('rock model-service: which service is ours, and what it may write', fun
     try {
       await new Promise((r) => setTimeout(r, 200));
       assert.match(readFileSync(`/proc/${broker.pid}/cmdline`, 'utf8'), /rocketmq/);
-      writeServiceFiles(ws.pidFile, {
-        pid: broker.pid!,
-        startTime: processStartTime(broker.pid!) ?? null,
-        startToken: 'forged',
-        host: '127.0.0.1',
-        port: 1,
-        logFile: ws.log,
-        dataDir: ws.dir,
-        cwd: ws.dir,
-        version: VERSION,
-      });
+      ws.writeRecordFor(broker.pid!);
       assert.equal(parseStatus((await ws.rock(['status'])).stdout).status, 'not running');
       const stopped = await ws.rock(['stop']);
       assert.equal(stopped.code, 0, stopped.stderr);

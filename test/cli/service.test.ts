@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeServiceFiles } from '../../src/cli/service-files.js';
-import { processStartTime } from '../../src/process/process-state.js';
 import { availableEngines } from '../../src/scanner/load.js';
 import { VERSION } from '../../src/version.js';
 import { freePort, requireBuiltCli } from '../helpers/cli.js';
@@ -21,21 +19,6 @@ const RESPONSE = JSON.stringify({
   choices: [{ index: 0, message: { role: 'assistant', content: 'mock content' }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 1 },
 });
-
-/** Writes the pid file and the record a service `pid` would write about itself in `ws`. */
-function writeRecordFor(ws: Workspace, pid: number): void {
-  writeServiceFiles(ws.pidFile, {
-    pid,
-    startTime: processStartTime(pid) ?? null,
-    startToken: 'test',
-    host: '127.0.0.1',
-    port: 1,
-    logFile: ws.log,
-    dataDir: ws.dir,
-    cwd: ws.dir,
-    version: VERSION,
-  });
-}
 
 function sleeper(): ChildProcess {
   return spawn('sleep', ['300'], { stdio: 'ignore' });
@@ -172,7 +155,7 @@ describe('rock model-service start, stop, status, watch-agent', function () {
       const pid = Number(await new Promise<string>((r) => shell.stdout!.once('data', (d: Buffer) => r(d.toString()))));
       try {
         await new Promise((r) => setTimeout(r, 500));
-        writeRecordFor(ws, pid);
+        ws.writeRecordFor(pid);
         const started = Date.now();
         const stopped = await ws.rock(['stop'], 30_000);
         assert.equal(stopped.code, 0, stopped.stderr);
@@ -221,8 +204,23 @@ describe('rock model-service start, stop, status, watch-agent', function () {
       assert.equal(existsSync(ws.pidFile), false);
     });
 
+    it('takes --request-timeout 2592000 (30 days, past the 2^31-1 ms of one Node timer): a call waits for its answer', async () => {
+      const port = await freePort();
+      const started = await ws.rock(['start', '--host', '127.0.0.1', '--port', String(port), '--request-timeout', '2592000'], 40_000);
+      assert.equal(started.code, 0, started.stderr);
+      const call = fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: REQUEST });
+      const first = await ws.rock(['anti-call-llm', '--index', '0', '--timeout', '20'], 30_000);
+      assert.equal(first.code, 0, first.stderr);
+      await new Promise((r) => setTimeout(r, 500));
+      const answered = await ws.rock(['anti-call-llm', '--index', '1', '--response', RESPONSE, '--timeout', '0.5']);
+      assert.equal(answered.code, 3, 'there is no request 2: the turn times out');
+      const res = await call;
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), JSON.parse(RESPONSE));
+    });
+
     it('refuses bad start flags with exit 2 before starting anything', async () => {
-      for (const args of [['--port', 'eighty'], ['--type', 'remote'], ['--retryable-status-codes', '429,abc'], ['--request-timeout', '-1']]) {
+      for (const args of [['--port', 'eighty'], ['--type', 'remote'], ['--retryable-status-codes', '429,abc'], ['--request-timeout', '-1'], ['--request-timeout', '1e300'], ['--request-timeout', 'Infinity']]) {
         const result = await ws.rock(['start', ...args]);
         assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
         assert.equal(result.stderr.trimEnd().split('\n').length, 1);

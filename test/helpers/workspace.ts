@@ -4,6 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeServiceFiles } from '../../src/cli/service-files.js';
+import { processStartTime } from '../../src/process/process-state.js';
+import { VERSION } from '../../src/version.js';
 import { makeTempDir, removeDir, runCli, type CliResult } from './cli.js';
 
 export class Workspace {
@@ -16,6 +19,21 @@ export class Workspace {
   /** Runs `rock model-service ...args` here, with this directory as the data dir unless `env` says otherwise. */
   rock(args: string[], timeoutMs?: number, cwd = this.dir): Promise<CliResult> {
     return runCli(['model-service', ...args], { cwd, env: { ROCK_MODEL_SERVICE_DATA_DIR: this.dir, ...this.env }, timeoutMs });
+  }
+
+  /** Writes the pid file and the record that a service `pid` writes about itself here (its real start time). */
+  writeRecordFor(pid: number): void {
+    writeServiceFiles(this.pidFile, {
+      pid,
+      startTime: processStartTime(pid) ?? null,
+      startToken: 'written by a test',
+      host: '127.0.0.1',
+      port: 1,
+      logFile: this.log,
+      dataDir: this.dir,
+      cwd: this.dir,
+      version: VERSION,
+    });
   }
 
   async cleanUp(): Promise<void> {

@@ -5,7 +5,6 @@ import { checkTurn, ModelClient } from '../../client/model-client.js';
 import { TimeoutError, UsageError } from '../../errors.js';
 import type { AntiCallOptions } from '../anti-call-options.js';
 import { parseIndex, parseSeconds, shown } from '../parse-options.js';
-import { readResponseFile } from '../response-file.js';
 import { writeStdoutSync } from '../write-stdout.js';
 
 const NEWLINE = Buffer.from('\n');
@@ -23,7 +22,8 @@ export async function antiCallLlm(options: AntiCallOptions): Promise<void> {
   if (options.response !== undefined && options.responseFile !== undefined) {
     throw new UsageError('give the response with --response or with --response-file, not both');
   }
-  const file = options.responseFile === undefined ? undefined : await readResponseFile(options.responseFile, timeoutMs);
+  // Loaded only when used: most runtimes pass --response, and every turn pays for what loads.
+  const file = options.responseFile === undefined ? undefined : await (await import('../response-file.js')).readResponseFile(options.responseFile, timeoutMs);
   const response = file?.text ?? options.response;
   checkTurn(index, response);
   const client = new ModelClient();
