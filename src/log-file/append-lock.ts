@@ -27,10 +27,14 @@ const MAX_BACKOFF_MS = 20;
 
 type LockState = { state: 'gone' } | { state: 'stale' } | { state: 'live'; pid: number | undefined };
 
+/** Errors that keep the lock file from being made while the log itself may still take a line or say why not. */
+const CANNOT_LOCK = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+
 /**
- * Runs `step` while holding the append lock of `logFile`. When the lock file cannot be created
- * at all (a data dir the runtime may not write to, though the log is writable), `step` runs
- * unguarded, as appends did before the lock existed.
+ * Runs `step` while holding the append lock of `logFile`. When the lock file cannot be made at
+ * all (a data dir the runtime may not write to though the log is writable, or a full disk,
+ * where the append then fails with its own clear error), `step` runs unguarded, as appends did
+ * before the lock existed.
  * @returns what `step` returns.
  * @throws UnsafePathError when the lock file's path holds a link or anything but a regular file;
  *   TimeoutError when a live holder keeps the lock for 30 s; what `step` throws.
@@ -54,8 +58,8 @@ async function acquire(lockFile: string): Promise<number | undefined> {
     try {
       fd = openRegularFile(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, WHAT);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return undefined;
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (CANNOT_LOCK.has(code)) return undefined;
       if (code !== 'EEXIST') throw err;
       const holder = inspect(lockFile);
       if (holder.state === 'stale') await removeStale(lockFile);
@@ -74,6 +78,15 @@ async function acquire(lockFile: string): Promise<number | undefined> {
     try {
       writeSync(fd, identity);
       return fstatSync(fd).ino;
+    } catch (err) {
+      // Ours, created a moment ago; were the unlink to fail too, the empty file goes stale in a second.
+      try {
+        unlinkSync(lockFile);
+      } catch {
+        // See above.
+      }
+      if (CANNOT_LOCK.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+      throw err;
     } finally {
       closeSync(fd);
     }
