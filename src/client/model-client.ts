@@ -2,11 +2,11 @@
  * The runtime side of local mode (SPEC sections 5 and 9): append the response to turn N and
  * hand back request N+1, the same text the `anti-call-llm` CLI prints.
  */
-import { closeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirFromEnv } from '../config/defaults.js';
 import { AbortedError, InvalidArgumentError, IndexRegressionError, LogNotFoundError, LogReplacedError, ScannerClosedError, UsageError } from '../errors.js';
-import { appendLine, openAppendFd } from '../log-file/index.js';
+import { appendLine, describeFileType, openAppendFd, unsafePathError } from '../log-file/index.js';
 import { withAppendLock } from '../log-file/append-lock.js';
 import { compactJson, decodeUtf8, encodeResponseLine } from '../protocol/index.js';
 import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';
@@ -114,7 +114,8 @@ export class ModelClient {
    * backwards from the latest one.
    * @returns the request JSON as stored, or `SESSION_END` when the latest request-or-session-end
    *   line is a session end (also when one arrives while waiting).
-   * @throws InvalidArgumentError, InvalidUtf8Error, TimeoutError, AbortedError, LogReplacedError
+   * @throws InvalidArgumentError, InvalidUtf8Error, TimeoutError, AbortedError, UnsafePathError
+   *   when the log's path holds a fifo, a directory or a device, LogReplacedError
    *   when a later request exists but request `index` is missing from the log,
    *   LogReplacedError when a new session starts in a replaced or truncated log while waiting
    *   for request 2 or later (a wait for request 1 goes on in the new log: a session starts there).
@@ -172,6 +173,7 @@ export class ModelClient {
 
   private openScanner(): LogScanner {
     if (this.closed) throw new ScannerClosedError('this ModelClient is closed; create a new one');
+    refuseIrregularLog(this.logFile);
     if (this.scanner === undefined) {
       this.scanner = openScanner(this.logFile);
     } else if (this.scanner.isReplaced()) {
@@ -216,6 +218,20 @@ function checkIndex(index: number): void {
   if (!Number.isSafeInteger(index) || index < 0) {
     throw new InvalidArgumentError(`index must be a whole number >= 0, got ${String(index)}`);
   }
+}
+
+/**
+ * Opening a fifo for reading waits for a writer, past any timeout, and a directory has no lines:
+ * a log path that holds one is refused at once. A missing log is fine (the wait is for it).
+ */
+function refuseIrregularLog(path: string): void {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return;
+  }
+  if (!stats.isFile()) throw unsafePathError('the log', path, describeFileType(stats));
 }
 
 /** Response N is followed by request N+1: an N whose successor is no exact number would poison the log. */

@@ -320,6 +320,14 @@ describe('rock model-service anti-call-llm', () => {
     });
   });
 
+  it('refuses a log that is a fifo at once instead of waiting for a writer past --timeout', async () => {
+    assert.equal(spawnSync('mkfifo', [log]).status, 0);
+    const started = Date.now();
+    const result = await antiCall(['--index', '0', '--timeout', '1'], 10_000);
+    assertOneErrorLine(result, 1, /LLMService\.log is a fifo, not a regular file/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
   it('refuses to append through a log that is a symbolic link, leaving its target as it was', async () => {
     const target = join(dir, 'target.log');
     const content = requestLine(1);

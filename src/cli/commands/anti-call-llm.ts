@@ -31,7 +31,7 @@ export async function antiCallLlm(options: AntiCallOptions): Promise<void> {
     if (response !== undefined) {
       const outcome = await client.appendResponse(index, response);
       if (outcome === 'conflict') {
-        warn(`response ${index} is already in ${client.logFile} with another payload; the first answer stands and this one was not written`);
+        warn(`response ${index} is already in ${shown(client.logFile)} with another payload; the first answer stands and this one was not written`);
       } else if (file !== undefined) {
         // The response is in the log: a failed clean-up must not fail the turn (its retry would fail the same way).
         const problem = file.remove();

@@ -9,6 +9,7 @@ import { getScanEngine, openScanner, type ScanEngine } from '../../scanner/index
 import { KindMask, RecordKind } from '../../scanner/types.js';
 import { VERSION } from '../../version.js';
 import { httpRequest } from '../http-request.js';
+import { shown } from '../parse-options.js';
 import { serviceAddress } from '../service-address.js';
 import type { ServiceRecord } from '../service-files.js';
 import { writeStdoutSync } from '../write-stdout.js';
@@ -33,7 +34,7 @@ export async function status(options: StatusOptions): Promise<void> {
     pid: running?.pid ?? null,
     address: running === undefined ? null : url,
     health: running === undefined ? null : await health(url, running.record),
-    log: logFile,
+    log: shown(logFile),
   };
   // The scanner this installation loads, whatever the log is.
   let engine: ScanEngine | undefined;
