@@ -13,7 +13,6 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TimeoutError } from '../errors.js';
 import { isProcessRunning, processStartTime } from '../process/process-state.js';
 import { describeFileType, openRegularFile, readRegularFile, unsafePathError } from './regular-file.js';
@@ -24,6 +23,8 @@ const EMPTY_STALE_MS = 1000;
 /** A step takes milliseconds; a holder past this is stuck, and the responder says so. */
 const WAIT_LIMIT_MS = 30_000;
 const MAX_BACKOFF_MS = 20;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 type LockState = { state: 'gone' } | { state: 'stale' } | { state: 'live'; pid: number | undefined };
 

@@ -4,7 +4,6 @@
  * in for the log would send the next line into its target, /etc/passwd included), never blocking
  * on a fifo or a device, and only onto a regular file.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { UnsafePathError } from '../errors.js';
 
@@ -93,7 +92,8 @@ export function replaceRegularFile(path: string, text: string, what: string): vo
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (existing !== undefined && !existing.isFile()) throw unsafePathError(what, path, describeFileType(existing));
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  // Unique enough with O_EXCL behind it; node:crypto would cost the anti-call path milliseconds to load.
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = openRegularFile(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, what);
   try {
     try {
