@@ -8,8 +8,8 @@
  * A lock file outlives a holder killed inside the step. The next responder sees that the holder
  * is gone (or that a lock file still empty is older than a second) and removes it; removals are
  * serialised by a socket lock and re-checked under it, so a live holder's file is never removed.
- * Why not a socket lock for every step: loading node:net and binding one costs about 4 ms per
- * turn here, the file about 0.1 ms (measured on the anti-call path).
+ * Why not a socket lock for every step: loading node:net and binding one cost about 4 ms per
+ * turn here, the file 0.1–0.25 ms (measured on a loaded 2-core machine).
  */
 import { closeSync, constants, fstatSync, lstatSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
