@@ -11,7 +11,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PID_FILE } from '../config/defaults.js';
-import { readRegularFile, replaceRegularFile } from '../log-file/index.js';
+import { readRegularFileSync, replaceRegularFile } from '../log-file/index.js';
 import { hasProcFs, isProcessRunning, processCommandLine, processStartTime } from '../process/process-state.js';
 
 export interface ServiceRecord {
@@ -49,7 +49,7 @@ function recordPath(pidFile: string): string {
 export function readPid(pidFile: string): number | undefined {
   let text: string;
   try {
-    text = readRegularFile(pidFile, 'the pid file', 64);
+    text = readRegularFileSync(pidFile, 'the pid file', 64);
   } catch {
     return undefined;
   }
@@ -60,7 +60,7 @@ export function readPid(pidFile: string): number | undefined {
 /** Returns what the service `pid` recorded about itself, or undefined when the record is missing, unreadable or another pid's. */
 export function readServiceRecord(pidFile: string, pid: number): ServiceRecord | undefined {
   try {
-    const record = JSON.parse(readRegularFile(recordPath(pidFile), 'the service record')) as ServiceRecord;
+    const record = JSON.parse(readRegularFileSync(recordPath(pidFile), 'the service record')) as ServiceRecord;
     return record.pid === pid && typeof record.startToken === 'string' ? record : undefined;
   } catch {
     return undefined;

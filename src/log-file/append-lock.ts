@@ -15,7 +15,7 @@ import { closeSync, constants, fstatSync, lstatSync, unlinkSync, writeSync } fro
 import { dirname } from 'node:path';
 import { TimeoutError } from '../errors.js';
 import { isProcessRunning, processStartTime } from '../process/process-state.js';
-import { describeFileType, openRegularFile, readRegularFile, unsafePathError } from './regular-file.js';
+import { describeFileType, openRegularFile, readRegularFileSync, unsafePathError } from './regular-file.js';
 
 const WHAT = "the log's lock file";
 /** A holder writes its pid right after creating the file: an empty file this old lost its holder. */
@@ -110,7 +110,7 @@ function inspect(lockFile: string): LockState {
     const stats = lstatSync(lockFile);
     if (!stats.isFile()) throw unsafePathError(WHAT, lockFile, describeFileType(stats));
     mtimeMs = stats.mtimeMs;
-    text = readRegularFile(lockFile, WHAT, 64);
+    text = readRegularFileSync(lockFile, WHAT, 64);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
     throw err;

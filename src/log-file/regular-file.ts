@@ -66,7 +66,7 @@ export function openRegularFile(path: string, flags: number, what: string, mode 
  * @returns its bytes as UTF-8 text, at most `maxBytes` of them.
  * @throws UnsafePathError, or the open(2) error (ENOENT…).
  */
-export function readRegularFile(path: string, what: string, maxBytes = 64 * 1024): string {
+export function readRegularFileSync(path: string, what: string, maxBytes = 64 * 1024): string {
   const fd = openRegularFile(path, constants.O_RDONLY, what);
   try {
     const buf = Buffer.alloc(Math.min(maxBytes, fstatSync(fd).size));

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendLine, closeAppendFd, MAX_LINE_BYTES, openAppendFd, readRegularFile, replaceRegularFile } from '../../src/log-file/index.js';
+import { appendLine, closeAppendFd, MAX_LINE_BYTES, openAppendFd, readRegularFileSync, replaceRegularFile } from '../../src/log-file/index.js';
 
 describe('log-file: append', () => {
   let dir: string;
@@ -106,7 +106,7 @@ describe('log-file: append', () => {
     it('refuses a fifo and a directory without blocking', () => {
       assert.equal(spawnSync('mkfifo', [join(dir, 'fifo')]).status, 0);
       assert.throws(() => openAppendFd(join(dir, 'fifo')), isUnsafe(/is a fifo, not a regular file/));
-      assert.throws(() => readRegularFile(join(dir, 'fifo'), 'the pid file'), isUnsafe(/the pid file .* is a fifo/));
+      assert.throws(() => readRegularFileSync(join(dir, 'fifo'), 'the pid file'), isUnsafe(/the pid file .* is a fifo/));
       mkdirSync(join(dir, 'directory'));
       assert.throws(() => openAppendFd(join(dir, 'directory')), isUnsafe(/is a directory, not a regular file/));
     });
@@ -122,7 +122,7 @@ describe('log-file: append', () => {
       const file = join(dir, 'pid.txt');
       replaceRegularFile(file, '42\n', 'the pid file');
       replaceRegularFile(file, '43\n', 'the pid file');
-      assert.equal(readRegularFile(file, 'the pid file'), '43\n');
+      assert.equal(readRegularFileSync(file, 'the pid file'), '43\n');
       const target = join(dir, 'passwd');
       writeFileSync(target, 'root\n');
       symlinkSync(target, join(dir, 'link.txt'));
