@@ -9,7 +9,7 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CommanderError } from 'commander';
-import { ANTI_CALL_FLAGS, type AntiCallOptions } from './anti-call-options.js';
+import { ANTI_CALL_FLAGS, type AntiCallOptions } from './parse-options.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-status.js';
 import { runCommand } from './run-command.js';
 

@@ -1,4 +1,9 @@
-/** Strict parsing of numeric flags: a typo is a usage error (exit 2), never a silent default. */
+/**
+ * The flags: strict parsing of numeric values (a typo is a usage error, exit 2, never a silent
+ * default), and the anti-call flags in one list for its two parsers, node's parseArgs on the
+ * quick path (main.ts) and commander (program.ts), which owns help and usage errors. Plain data,
+ * in this module because the quick path loads it anyway: every module costs each turn.
+ */
 import { UsageError } from '../errors.js';
 
 /** The longest wait a flag may ask for: 100 years. Timers chain past Node's 2^31-1 ms (src/time/long-timeout.ts). */
@@ -46,3 +51,35 @@ export function parseInteger(flag: string, text: string, min: number, max: numbe
   }
   return value;
 }
+
+/** The anti-call flags as given (strings, checked by the command). */
+export interface AntiCallOptions {
+  index: string;
+  response?: string;
+  responseFile?: string;
+  timeout?: string;
+}
+
+export interface AntiCallFlag {
+  /** The flag without its dashes. */
+  readonly name: string;
+  /** Where its value goes. */
+  readonly key: keyof AntiCallOptions;
+  /** Its value in help, for example `<n>`. */
+  readonly value: string;
+  readonly required: boolean;
+  readonly description: string;
+}
+
+export const ANTI_CALL_FLAGS: readonly AntiCallFlag[] = [
+  { name: 'index', key: 'index', value: '<n>', required: true, description: 'index of the previous call; 0 to wait for the first request' },
+  { name: 'response', key: 'response', value: '<json>', required: false, description: 'the response to call N (required when N > 0)' },
+  {
+    name: 'response-file',
+    key: 'responseFile',
+    value: '<file>',
+    required: false,
+    description: 'read the response from this file or pipe (a regular file is deleted once the response is in the log)',
+  },
+  { name: 'timeout', key: 'timeout', value: '<seconds>', required: false, description: 'give up after this long (exit 3); default: wait without limit' },
+];

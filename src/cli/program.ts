@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PROXY_REQUEST_TIMEOUT_MS, DEFAULT_RETRYABLE_STATUS_CODES } from '../config/defaults.js';
 import { VERSION } from '../version.js';
-import { ANTI_CALL_FLAGS } from './anti-call-options.js';
+import { ANTI_CALL_FLAGS } from './parse-options.js';
 import { runCommand as run } from './run-command.js';
 
 /** Returns the whole program; `args` are the normalised arguments (the background start passes its own flags on). */

@@ -6,7 +6,8 @@ import { closeSync, existsSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirFromEnv } from '../config/defaults.js';
 import { AbortedError, InvalidArgumentError, IndexRegressionError, LogNotFoundError, LogReplacedError, ScannerClosedError, UsageError } from '../errors.js';
-import { appendLine, describeFileType, openAppendFd, unsafePathError } from '../log-file/index.js';
+// The modules themselves, not the log-file index: the index would load the CLI's file helpers into every turn.
+import { appendLine, describeFileType, openAppendFd, unsafePathError } from '../log-file/append.js';
 import { withAppendLock } from '../log-file/append-lock.js';
 import { compactJson, decodeUtf8, encodeResponseLine } from '../protocol/index.js';
 import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';

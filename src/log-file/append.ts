@@ -1,6 +1,75 @@
-import { closeSync, constants, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
-import { WriteFailedError } from '../errors.js';
-import { openRegularFile } from './regular-file.js';
+/**
+ * Opening and appending to the log. The service runs as root in sandboxes, so the files it
+ * writes are opened the way such a process must: never through a final symbolic link (a link
+ * swapped in for the log would send the next line into its target, /etc/passwd included), never
+ * blocking on a fifo or a device, and only onto a regular file. (The opening helpers live here,
+ * not in a module of their own: every module the anti-call path loads costs each turn about a
+ * millisecond.)
+ */
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
+import { UnsafePathError, WriteFailedError } from '../errors.js';
+
+/** Returns what a file is, in words, for messages ("a directory", "a fifo"…). */
+export function describeFileType(stats: Stats): string {
+  if (stats.isFile()) return 'a regular file';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isFIFO()) return 'a fifo';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** Returns the UnsafePathError for `path`, which is `type` (as describeFileType words it). */
+export function unsafePathError(what: string, path: string, type: string): UnsafePathError {
+  return new UnsafePathError(
+    path,
+    `${what} ${path} is ${type}, not a regular file; it is not followed or written to: remove it (or point the service at another path) and retry`,
+  );
+}
+
+/**
+ * Opens `path` with `flags` plus O_NOFOLLOW and O_NONBLOCK (which regular files ignore, and which
+ * keeps the open of a fifo or a device from blocking), then checks that it is a regular file.
+ * `what` names the file in messages ("the log", "the pid file").
+ * @returns the open descriptor.
+ * @throws UnsafePathError for a symbolic link, a directory, a fifo, a socket or a device; the
+ *   open(2) error otherwise (ENOENT, EEXIST with O_EXCL, EACCES…).
+ */
+export function openRegularFile(path: string, flags: number, what: string, mode = 0o644): number {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ELOOP: the final component is a symbolic link (O_NOFOLLOW); EISDIR: a directory opened for
+    // writing; ENXIO: a fifo with no reader opened for writing without blocking.
+    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') throw unsafePathError(what, path, typeOf(path, code));
+    throw err;
+  }
+  let stats: Stats;
+  try {
+    stats = fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw unsafePathError(what, path, describeFileType(stats));
+  }
+  return fd;
+}
+
+function typeOf(path: string, code: string): string {
+  try {
+    return describeFileType(lstatSync(path));
+  } catch {
+    return code === 'ELOOP' ? 'a symbolic link' : 'not a regular file';
+  }
+}
+
 
 export interface AppendOpenOptions {
   /** Create the file when it is missing (default true). */

@@ -1,2 +1,11 @@
-export { openAppendFd, appendLine, closeAppendFd, MAX_LINE_BYTES, type AppendOpenOptions } from './append.js';
-export { openRegularFile, readRegularFileSync, replaceRegularFile, describeFileType, unsafePathError } from './regular-file.js';
+export {
+  openAppendFd,
+  appendLine,
+  closeAppendFd,
+  MAX_LINE_BYTES,
+  openRegularFile,
+  describeFileType,
+  unsafePathError,
+  type AppendOpenOptions,
+} from './append.js';
+export { readRegularFileSync, replaceRegularFile } from './replace-file.js';

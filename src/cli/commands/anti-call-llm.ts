@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkTurn, ModelClient } from '../../client/model-client.js';
 import { TimeoutError, UsageError } from '../../errors.js';
-import type { AntiCallOptions } from '../anti-call-options.js';
-import { parseIndex, parseSeconds, shown } from '../parse-options.js';
+import { parseIndex, parseSeconds, shown, type AntiCallOptions } from '../parse-options.js';
 import { writeStdoutSync } from '../write-stdout.js';
 
 const NEWLINE = Buffer.from('\n');
