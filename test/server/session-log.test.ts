@@ -4,7 +4,7 @@
  * on by itself once the dir is back. The last test runs the real service end to end.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogUnavailableError } from '../../src/errors.js';
@@ -79,6 +79,49 @@ describe('SessionLog when its data dir is deleted', () => {
       assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'RMS_LOG_UNAVAILABLE');
     } finally {
       await service.close();
+    }
+  });
+});
+
+describe('SessionLog and what is at the log path', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rms-session-log-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses to start on a dangling symbolic link and creates nothing through it', () => {
+    mkdirSync(join(dir, 'elsewhere'));
+    symlinkSync(join(dir, 'elsewhere', 'target.log'), join(dir, 'LLMService.log'));
+    assert.throws(() => SessionLog.start(dir, join(dir, 'LLMService.log')), { code: 'RMS_UNSAFE_PATH' });
+    assert.equal(existsSync(join(dir, 'elsewhere', 'target.log')), false);
+  });
+
+  it('moves a regular previous log aside and starts a new empty one', () => {
+    const path = join(dir, 'LLMService.log');
+    writeFileSync(path, 'old\n');
+    const log = SessionLog.start(dir, path);
+    log.close();
+    assert.equal(readFileSync(`${path}.prev`, 'utf8'), 'old\n');
+    assert.equal(readFileSync(path, 'utf8'), '');
+  });
+
+  it('refuses to write through a link swapped in for the log while it runs, saying what is there', () => {
+    const path = join(dir, 'LLMService.log');
+    const log = SessionLog.start(dir, path);
+    try {
+      const target = join(dir, 'passwd');
+      writeFileSync(target, 'root\n');
+      rmSync(path);
+      symlinkSync(target, path);
+      log.markLost();
+      assert.throws(
+        () => log.appendRequest('{"q":1}', 1),
+        (err: Error) => err instanceof LogUnavailableError && /LLMService\.log is a symbolic link, not a regular file/.test(err.message),
+      );
+      assert.equal(readFileSync(target, 'utf8'), 'root\n');
+    } finally {
+      log.close();
     }
   });
 });
