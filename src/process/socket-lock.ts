@@ -8,11 +8,14 @@
  *
  * Whoever connects to a held lock is told who holds it (`describe`), so a refusal can name the holder.
  */
-import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+// node:net is imported where it is used: the bundle puts this module in the chunk every
+// anti-call turn loads (for the rare takeover of a stale append lock), and a built-in imported at
+// the top would be loaded by every turn (node:net costs milliseconds).
 
 /** A lock this process holds. */
 export interface SocketLock {
@@ -26,8 +29,8 @@ const ASK_TIMEOUT_MS = 1000;
 
 function address(name: string): string {
   if (ABSTRACT) return `\0rock-model-service:${name}`;
-  // Socket paths are limited to about 100 bytes: a hash keeps any name short.
-  return join(tmpdir(), `rock-model-service-${createHash('sha256').update(name).digest('hex').slice(0, 24)}.sock`);
+  // Names are short (a kind, a device and an inode number); socket paths hold about 100 bytes.
+  return join(tmpdir(), `rock-model-service-${name.replace(/[^\w.-]/g, '_')}.sock`);
 }
 
 /**
@@ -50,7 +53,8 @@ export async function tryLock(name: string, describe: () => string = () => ''): 
  * Asks the holder of `name` who it is.
  * @returns the holder's `describe` text, or undefined when nobody answers (no holder, or a wedged one).
  */
-export function askHolder(name: string, timeoutMs = ASK_TIMEOUT_MS): Promise<string | undefined> {
+export async function askHolder(name: string, timeoutMs = ASK_TIMEOUT_MS): Promise<string | undefined> {
+  const { connect } = await import('node:net');
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = connect(address(name));
@@ -64,7 +68,8 @@ export function askHolder(name: string, timeoutMs = ASK_TIMEOUT_MS): Promise<str
   });
 }
 
-function bind(where: string, describe: () => string): Promise<Server | undefined> {
+async function bind(where: string, describe: () => string): Promise<Server | undefined> {
+  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer((socket) => {
       socket.unref();
