@@ -84,9 +84,10 @@ function removeIfRead(file: string, read: Stats): string | undefined {
 }
 
 /** Reads a pipe to its end through the event loop (the descriptor is non-blocking), within `timeoutMs`. */
-async function readPipe(fd: number, file: string, timeoutMs: number | undefined): Promise<Buffer> {
-  // Loaded only here: the anti-call of a regular file (every turn) does without node:net.
-  const { Socket } = await import('node:net');
+function readPipe(fd: number, file: string, timeoutMs: number | undefined): Promise<Buffer> {
+  // Loaded only here (getBuiltinModule: the standalone executable has no import()): the
+  // anti-call of a regular file, every turn, does without node:net.
+  const { Socket } = process.getBuiltinModule('node:net');
   return new Promise((resolve, reject) => {
     const socket = new Socket({ fd, readable: true, writable: false });
     const chunks: Buffer[] = [];

@@ -13,9 +13,10 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// node:net is imported where it is used: the bundle puts this module in the chunk every
-// anti-call turn loads (for the rare takeover of a stale append lock), and a built-in imported at
-// the top would be loaded by every turn (node:net costs milliseconds).
+// node:net is loaded where it is used (getBuiltinModule: synchronous, and it works in the
+// standalone executable, whose CommonJS has no import()): the bundle puts this module in the
+// chunk every anti-call turn loads (for the rare takeover of a stale append lock), and a
+// built-in imported at the top would be loaded by every turn (node:net costs milliseconds).
 
 /** A lock this process holds. */
 export interface SocketLock {
@@ -53,8 +54,8 @@ export async function tryLock(name: string, describe: () => string = () => ''): 
  * Asks the holder of `name` who it is.
  * @returns the holder's `describe` text, or undefined when nobody answers (no holder, or a wedged one).
  */
-export async function askHolder(name: string, timeoutMs = ASK_TIMEOUT_MS): Promise<string | undefined> {
-  const { connect } = await import('node:net');
+export function askHolder(name: string, timeoutMs = ASK_TIMEOUT_MS): Promise<string | undefined> {
+  const { connect } = process.getBuiltinModule('node:net');
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = connect(address(name));
@@ -68,8 +69,8 @@ export async function askHolder(name: string, timeoutMs = ASK_TIMEOUT_MS): Promi
   });
 }
 
-async function bind(where: string, describe: () => string): Promise<Server | undefined> {
-  const { createServer } = await import('node:net');
+function bind(where: string, describe: () => string): Promise<Server | undefined> {
+  const { createServer } = process.getBuiltinModule('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer((socket) => {
       socket.unref();
