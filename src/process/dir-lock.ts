@@ -21,7 +21,8 @@ export interface DirHolder {
 /** Attempts when the holder vanishes between the failed bind and the question (it just died). */
 const ATTEMPTS = 4;
 
-const heldHere = new Map<string, { lock: SocketLock; count: number }>();
+/** The directories this process holds, each with the purposes it holds it for ("the data dir"…). */
+const heldHere = new Map<string, { lock: SocketLock; purposes: Set<string>; holder: DirHolder }>();
 /** The taking under way per name: two takings in this process run one after the other. */
 const takings = new Map<string, Promise<SocketLock>>();
 
@@ -33,7 +34,9 @@ function lockName(dir: string): string {
 
 /**
  * Holds the existing directory `dir` for this process; `what` names it in messages ("the data
- * dir"). Taking a directory this process already holds succeeds (each taking is released once).
+ * dir") and is the purpose it is held for. A directory this process holds for another purpose
+ * (a pid file kept in the data dir) is shared; for the same purpose it is refused, as for another
+ * process: two services in one process must not share a data dir either.
  * @returns the held lock.
  * @throws AlreadyRunningError naming the holder when another process holds it; the stat(2)
  *   error when `dir` does not exist.
@@ -53,14 +56,15 @@ async function take(name: string, dir: string, what: string): Promise<SocketLock
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const mine = heldHere.get(name);
     if (mine !== undefined) {
-      mine.count++;
-      return countedRelease(name);
+      if (mine.purposes.has(what)) throw heldError(what, dir, mine.holder);
+      mine.purposes.add(what);
+      return purposeRelease(name, what);
     }
-    const since = new Date().toISOString();
-    const lock = await tryLock(name, () => JSON.stringify({ pid: process.pid, cwd: process.cwd(), since } satisfies DirHolder));
+    const me: DirHolder = { pid: process.pid, cwd: process.cwd(), since: new Date().toISOString() };
+    const lock = await tryLock(name, () => JSON.stringify(me));
     if (lock !== undefined) {
-      heldHere.set(name, { lock, count: 1 });
-      return countedRelease(name);
+      heldHere.set(name, { lock, purposes: new Set([what]), holder: me });
+      return purposeRelease(name, what);
     }
     const holder = parseHolder(await askHolder(name));
     if (holder !== undefined) throw heldError(what, dir, holder);
@@ -82,7 +86,11 @@ export async function refuseIfHeld(dir: string, what: string): Promise<void> {
   } catch {
     return;
   }
-  if (heldHere.has(name)) return;
+  const mine = heldHere.get(name);
+  if (mine !== undefined) {
+    if (mine.purposes.has(what)) throw heldError(what, dir, mine.holder);
+    return;
+  }
   const holder = parseHolder(await askHolder(name));
   if (holder !== undefined) throw heldError(what, dir, holder);
 }
@@ -94,14 +102,15 @@ function heldError(what: string, dir: string, holder: DirHolder): AlreadyRunning
   );
 }
 
-function countedRelease(name: string): SocketLock {
+function purposeRelease(name: string, what: string): SocketLock {
   let released = false;
   return {
     async release() {
       const entry = heldHere.get(name);
       if (released || entry === undefined) return;
       released = true;
-      if (--entry.count > 0) return;
+      entry.purposes.delete(what);
+      if (entry.purposes.size > 0) return;
       heldHere.delete(name);
       await entry.lock.release();
     },

@@ -7,6 +7,8 @@ import { resolveServiceConfig, type ServiceConfigInput } from '../config/resolve
 import type { ServiceConfig } from '../config/types.js';
 import { LogFollower, ResponseRouter } from '../follower/index.js';
 import { LogUnavailableError } from '../errors.js';
+import { lockDir } from '../process/dir-lock.js';
+import { START_TOKEN_ENV } from '../process/service-health.js';
 import { HttpService } from '../http/http-service.js';
 import { sendJson } from '../http/reply.js';
 import { checkLogLevel, createLogger, type Logger } from '../log/logger.js';
@@ -112,7 +114,7 @@ function createHttp(config: ServiceConfig, log: Logger, metrics: ServiceMetrics)
     observe: (route, status, seconds) => metrics.observeRequest(route, status, seconds),
   });
   // `start` knows the answer came from the service it launched by the token it handed it.
-  const token = process.env.ROCK_MS_START_TOKEN;
+  const token = process.env[START_TOKEN_ENV];
   const health = JSON.stringify({ status: 'healthy', version: VERSION, pid: process.pid, mode: config.type, ...(token ? { start_token: token } : {}) });
   http.route('GET', '/health', (ctx) => sendJson(ctx.res, 200, health));
   http.route('GET', '/metrics', async (ctx) => {
@@ -124,7 +126,17 @@ function createHttp(config: ServiceConfig, log: Logger, metrics: ServiceMetrics)
 }
 
 async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', log: Logger): Promise<{ http: HttpService; handle: ModeHandle }> {
-  const sessionLog = SessionLog.start(config.dataDir, config.logFile);
+  // One data dir, one service: two services numbering requests into one log would answer each
+  // other's agents. Held for the service's life; the kernel frees it even after SIGKILL.
+  mkdirSync(config.dataDir, { recursive: true });
+  const dirLock = await lockDir(config.dataDir, 'the data dir');
+  let sessionLog: SessionLog;
+  try {
+    sessionLog = SessionLog.start(config.dataDir, config.logFile);
+  } catch (err) {
+    await dirLock.release();
+    throw err;
+  }
   const follower = new LogFollower(config.logFile, { pollIntervalMs: config.pollIntervalMs });
   const router = new ResponseRouter(follower);
   const turns = new Turns(router, config.maxOrphanedTurns);
@@ -209,6 +221,7 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
         await trajectory.flush();
         follower.close();
         sessionLog.close();
+        await dirLock.release();
       },
     },
   };

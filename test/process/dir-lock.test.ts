@@ -5,6 +5,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDir, refuseIfHeld } from '../../src/process/dir-lock.js';
 import { makeTempDir, removeDir } from '../helpers/cli.js';
+import { AlreadyRunningError } from '../../src/errors.js';
 
 const DIR_LOCK = new URL('../../src/process/dir-lock.ts', import.meta.url).href;
 /** tsx by its location: the children run in other working dirs, where `--import tsx` would not resolve. */
@@ -52,9 +53,11 @@ describe('process: dir-lock', () => {
     await lock.release();
   });
 
-  it('lets this process take a directory it holds again, and frees it after the last release', async () => {
-    const [first, second] = await Promise.all([lockDir(dir, 'the data dir'), lockDir(dir, 'the data dir')]);
-    await refuseIfHeld(dir, 'the data dir');
+  it('refuses this process a directory it holds for the same purpose, shares it for another, and frees it after the last release', async () => {
+    const first = await lockDir(dir, 'the data dir');
+    await assert.rejects(lockDir(dir, 'the data dir'), (err: Error) => err instanceof AlreadyRunningError && new RegExp(`pid ${process.pid}`).test(err.message));
+    await assert.rejects(refuseIfHeld(dir, 'the data dir'), AlreadyRunningError);
+    const second = await lockDir(dir, 'the pid file directory');
     await first.release();
     await first.release();
     const script = `const { lockDir } = await import(${JSON.stringify(DIR_LOCK)}); try { await lockDir(${JSON.stringify(dir)}, 'the data dir'); console.log('took it'); } catch (e) { console.log(e.code); }`;

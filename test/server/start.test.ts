@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../src/errors.js';
+import { AlreadyRunningError, ConfigError } from '../../src/errors.js';
 import { compactJson, encodeResponseLine } from '../../src/protocol/index.js';
 import { startServer } from '../../src/server/index.js';
 import { startTestService } from '../helpers/service.js';
@@ -80,6 +80,21 @@ describe('server: start and stop', () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second service on the same data dir, naming the holder, and takes it once the first stopped', async () => {
+    const svc = await startTestService();
+    try {
+      await assert.rejects(
+        startServer({ host: '127.0.0.1', port: 0, dataDir: svc.dir, logLevel: 'silent' }),
+        (err: Error) => err instanceof AlreadyRunningError && new RegExp(`data dir ${svc.dir} is in use by the model service pid ${process.pid}`).test(err.message),
+      );
+      await svc.server.close();
+      const again = await startServer({ host: '127.0.0.1', port: 0, dataDir: svc.dir, logLevel: 'silent' });
+      await again.close();
+    } finally {
+      await svc.close();
     }
   });
 

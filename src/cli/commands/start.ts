@@ -118,8 +118,8 @@ async function runInForeground(config: ServiceConfig, pidFile: string): Promise<
     version: VERSION,
   };
   try {
+    // The data dir is the service's own lock (startServer takes it); this one guards the pid file.
     locks.push(await lockDir(pidDir, 'the pid file directory'));
-    locks.push(await lockDir(config.dataDir, 'the data dir'));
     // Under the lock, the pid file can change no more: a service started without it would show here.
     refuseIfRunning(pidFile);
     writeServiceFiles(pidFile, record);
