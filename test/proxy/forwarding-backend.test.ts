@@ -7,6 +7,7 @@ import {
   ScriptedUpstream,
   chunkEvent,
   eventually,
+  flood,
   json,
   post,
   rawPost,
@@ -408,16 +409,6 @@ describe('proxy recording', () => {
     assert.deepEqual(record!.response, COMPLETION);
   });
 });
-
-/** An upstream answer that never ends: `chunk` again and again, as fast as the reader takes it. */
-function flood(res: import('node:http').ServerResponse, head: Record<string, string>, chunk: Buffer, status = 200): void {
-  res.writeHead(status, head);
-  const pump = () => {
-    while (!res.destroyed && res.write(chunk));
-    if (!res.destroyed) res.once('drain', pump);
-  };
-  pump();
-}
 
 describe('proxy bounds on what an upstream answer may cost', () => {
   let upstream: ScriptedUpstream;
