@@ -85,6 +85,13 @@ describe('proxy forwarding', () => {
     }
   });
 
+  it("keeps a base's query string a query (Azure's ?api-version=): the path goes before it", async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, COMPLETION));
+    proxy = await startProxy({ proxyBaseUrl: `${upstream.baseUrl}/openai/deployments/gpt-4o?api-version=2024-06-01` });
+    assert.equal((await post(proxy, { model: 'm', messages: [] })).status, 200);
+    assert.equal(upstream.calls[0]!.url, '/v1/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01');
+  });
+
   it('answers 400 in the OpenAI error shape to a body that is not a JSON object, and forwards nothing', async () => {
     upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, COMPLETION));
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
