@@ -27,11 +27,13 @@ export class SeenModels {
 
 /**
  * Registers `GET /v1/models` (the models the configuration names, proxy rules but `default`
- * and the `models` list, then those the calls asked for) and `GET /v1/models/{id}` (a listed
+ * (none under proxy_base_url) and the `models` list, then those the calls asked for) and `GET /v1/models/{id}` (a listed
  * model, or any model a proxy rule routes; 404 otherwise), in the shape both SDKs parse.
  */
 export function registerModelRoutes(http: HttpService, config: ServiceConfig, seen: SeenModels): void {
-  const configured = [...Object.keys(config.proxyRules).filter((model) => model !== 'default'), ...config.models];
+  // proxy_base_url takes every call, whatever the rules say: then they name no model.
+  const rules = config.proxyBaseUrl ? [] : Object.keys(config.proxyRules).filter((model) => model !== 'default');
+  const configured = [...rules, ...config.models];
   const ids = (): string[] => [...configured, ...seen.values()];
   http.route('GET', '/v1/models', (ctx) => sendJson(ctx.res, 200, modelsListBody(ids())));
   http.route('GET', '/v1/models/{id}', (ctx) => {

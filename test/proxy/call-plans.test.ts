@@ -175,8 +175,9 @@ describe('proxy mode: GET /v1/models', () => {
     await assert.rejects(openai.models.retrieve('nowhere'), (err: InstanceType<typeof OpenAI.APIError>) => err.status === 404 && /no model "nowhere"/.test(err.message));
   });
 
-  it('with proxy_base_url or a default rule, retrieves any model: each one is routed', async () => {
-    proxy = await startProxy({ proxyBaseUrl: 'http://127.0.0.1:9/v1' });
+  it('with proxy_base_url lists no rule (the base takes every call), and retrieves any model: each one is routed', async () => {
+    proxy = await startProxy({ proxyBaseUrl: 'http://127.0.0.1:9/v1', proxyRules: { 'gpt-4o': 'http://127.0.0.1:9/v1' } });
+    assert.deepEqual(((await (await fetch(`${proxy.url}/v1/models`)).json()) as { data: unknown[] }).data, []);
     const res = await fetch(`${proxy.url}/v1/models/some%2Fmodel`);
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { id: string }).id, 'some/model');
