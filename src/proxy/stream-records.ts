@@ -110,6 +110,11 @@ abstract class AgentStreamRecord implements StreamRecord {
   /** Whether an event past the bound is still read. */
   protected abstract isClosing(data: string, bytes: number): boolean;
 
+  /** Whether an event within the bound is worth parsing (one whose type the record never takes is not). */
+  protected isWanted(_data: string): boolean {
+    return true;
+  }
+
   private noteOverlong(): void {
     if (this.reader.overlong === 0 || this.truncated !== undefined) return;
     this.cut(`an event longer than record_max_bytes (${this.maxBytes} bytes) was passed to the client but left out of the record`, this.reader.firstOverlongAt ?? 0);
@@ -125,7 +130,7 @@ abstract class AgentStreamRecord implements StreamRecord {
       this.cut(`the answer passed record_max_bytes (${this.maxBytes} bytes): later events were passed to the client but left out of the record`, event.at);
       this.pastBound = true;
     }
-    if (this.pastBound && !this.isClosing(event.data, event.bytes)) return;
+    if (this.pastBound ? !this.isClosing(event.data, event.bytes) : !this.isWanted(event.data)) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(event.data);
@@ -240,6 +245,8 @@ function blockResult(parts: BlockParts, json: ExactJson): Json {
 }
 
 const RESPONSES_CLOSING = /"type"\s*:\s*"(response\.completed|response\.incomplete|response\.failed|error)"/;
+/** The events the record takes; the deltas between them (most of a stream) are not parsed at all. */
+const RESPONSES_WANTED = /"type"\s*:\s*"(response\.(created|in_progress|completed|incomplete|failed|output_item\.added|output_item\.done)|error)"/;
 const RESPONSE_DONE = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
 /** Responses events → the `response` of the closing event, or the one opened with the items finished so far. */
@@ -251,6 +258,10 @@ class ResponsesStreamRecord extends AgentStreamRecord {
   /** The closing event repeats every item: it is read at any size the reader passes (at most record_max_bytes), and replaces them. */
   protected isClosing(data: string): boolean {
     return RESPONSES_CLOSING.test(data.slice(0, 200));
+  }
+
+  protected override isWanted(data: string): boolean {
+    return RESPONSES_WANTED.test(data.slice(0, 200));
   }
 
   protected take(event: Json, late: boolean): void {

@@ -198,7 +198,10 @@ function translateStream(attempt: UpstreamAttempt, upstream: IncomingMessage, re
     upstream.on('data', (chunk: Buffer) => {
       if (settled) return;
       chat.push(chunk);
+      // One upstream read often holds several events: their translations leave in one write.
+      res.cork();
       for (const event of reader.push(chunk)) if (event.data !== '') translate(() => events.push(event.data));
+      res.uncork();
       if (reader.overlong > 0) {
         const failure = new AttemptFailure('too_large', `an event of the upstream's stream passed response_limit (${limits.responseLimitBytes} bytes); the proxy stopped reading it there`, { permanent: true });
         attempt.abort(failure);
