@@ -346,6 +346,28 @@ describe('proxy mode: agent APIs translated to an upstream that speaks Chat Comp
     assert.match(await proxy.metrics(), /rock_model_service_proxy_tokens_total\{kind="completion",model="claude-x"\} 4/);
   });
 
+  it('streams to an agent that asked for a stream when the upstream answered in one piece, and answers plainly when only the upstream streamed', async () => {
+    upstream = await ScriptedUpstream.start((call, res) => {
+      // An upstream that does the opposite of what it is asked.
+      if (chatOf(call).stream) json(res, 200, TOOL_COMPLETION);
+      else sse(res, [': a comment\n\n', 'data: not json\n\n', ...TOOL_TURN]);
+    });
+    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const anthropic = new Anthropic({ baseURL: proxy.url, apiKey: 'k', maxRetries: 0 });
+    const ask = { model: 'c', max_tokens: 8, tools: [WEATHER], messages: [{ role: 'user' as const, content: 'hi' }] };
+    for (const message of [await anthropic.messages.stream(ask).finalMessage(), await anthropic.messages.create(ask)]) {
+      assert.deepEqual(
+        message.content.map((b) => b.type),
+        ['thinking', 'text', 'tool_use'],
+      );
+      assert.equal(message.stop_reason, 'tool_use');
+    }
+    const [streamed, plain] = await recordsOnce(proxy, 2);
+    assert.equal(streamed!.status, 'success');
+    assert.equal((streamed!.agent_response as { stop_reason: string }).stop_reason, 'tool_use');
+    assert.equal((plain!.response as { choices: { message: { content: string } }[] }).choices[0]!.message.content, 'Let me check.', 'the chunks folded');
+  });
+
   it('stops the upstream call when the agent leaves mid-stream, and records that', async () => {
     let closed!: () => void;
     const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
