@@ -10,7 +10,7 @@ import { ChatStreamAggregator, type RecordTruncation } from '../wire/chat-stream
 import { ExactJson } from '../wire/exact-json.js';
 import { isJsonObject, type JsonObject as Json } from '../wire/json-object.js';
 import { RawJson } from './recorder.js';
-import { SseReader, type SseEvent } from './sse-reader.js';
+import { SseReader, type SseEvent } from '../wire/sse-reader.js';
 
 /** A side reader of one streamed answer, for its record. */
 export interface StreamRecord {

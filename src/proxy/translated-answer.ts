@@ -14,7 +14,7 @@ import { completionToAgentStream, type AgentApi, type AgentEventStream } from '.
 import type { RecordTruncation } from '../wire/chat-stream-aggregator.js';
 import { isJsonObject } from '../wire/json-object.js';
 import { RawJson } from './recorder.js';
-import { SseReader } from './sse-reader.js';
+import { SseReader } from '../wire/sse-reader.js';
 import { agentStreamRecord, chatStreamRecord } from './stream-records.js';
 import { isEventStream, readWhole, recordedBody, type AnswerLimits, type BodyResult, type Delivery, type RecordedBody } from './upstream-body.js';
 import { AttemptFailure, type UpstreamAttempt } from './upstream-client.js';

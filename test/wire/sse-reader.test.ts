@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SseReader } from '../../src/proxy/sse-reader.js';
+import { SseReader } from '../../src/wire/sse-reader.js';
 
 describe('SseReader', () => {
   it('cuts events at blank lines in any line-ending style, across reads and split UTF-8 sequences', () => {
