@@ -148,38 +148,32 @@ describe('proxy mode: agent APIs passed through to an upstream that speaks them'
     assert.equal(brokenRecord!.status_code, 200);
     assert.match(brokenRecord!.error as string, /error event: Overloaded/);
   });
-});
 
-describe('proxy mode: GET /v1/models', () => {
-  let proxy: TestProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-  });
+  describe('GET /v1/models', () => {
+    it('lists the rules but default, the configured models and every model a call asked for, for both SDKs', async () => {
+      proxy = await startProxy({ proxyRules: { 'gpt-4o': 'http://127.0.0.1:9/v1', 'claude-up': { url: 'http://127.0.0.1:9/v1', apis: ['messages'] } }, models: ['policy-7b'], retry: { maxAttempts: 1 } });
+      await postTo(proxy, '/v1/messages', { model: 'asked-for', max_tokens: 1, messages: [] });
+      await postTo(proxy, '/v1/chat/completions', { model: 'gpt-4o', messages: [] });
+      const openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const ids: string[] = [];
+      for await (const model of openai.models.list()) ids.push(model.id);
+      assert.deepEqual(ids, ['gpt-4o', 'claude-up', 'policy-7b', 'asked-for']);
+      const anthropic = new Anthropic({ baseURL: proxy.url, apiKey: 'k', maxRetries: 0 });
+      const listed = await anthropic.models.list();
+      assert.deepEqual(
+        listed.data.map((m) => m.id),
+        ids,
+      );
+      assert.equal((await anthropic.models.retrieve('claude-up')).id, 'claude-up');
+      await assert.rejects(openai.models.retrieve('nowhere'), (err: InstanceType<typeof OpenAI.APIError>) => err.status === 404 && /no model "nowhere"/.test(err.message));
+    });
 
-  it('lists the rules but default, the configured models and every model a call asked for, for both SDKs', async () => {
-    proxy = await startProxy({ proxyRules: { 'gpt-4o': 'http://127.0.0.1:9/v1', 'claude-up': { url: 'http://127.0.0.1:9/v1', apis: ['messages'] } }, models: ['policy-7b'], retry: { maxAttempts: 1 } });
-    await postTo(proxy, '/v1/messages', { model: 'asked-for', max_tokens: 1, messages: [] });
-    await postTo(proxy, '/v1/chat/completions', { model: 'gpt-4o', messages: [] });
-    const openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'k', maxRetries: 0 });
-    const ids: string[] = [];
-    for await (const model of openai.models.list()) ids.push(model.id);
-    assert.deepEqual(ids, ['gpt-4o', 'claude-up', 'policy-7b', 'asked-for']);
-    const anthropic = new Anthropic({ baseURL: proxy.url, apiKey: 'k', maxRetries: 0 });
-    const listed = await anthropic.models.list();
-    assert.deepEqual(
-      listed.data.map((m) => m.id),
-      ids,
-    );
-    assert.equal((await anthropic.models.retrieve('claude-up')).id, 'claude-up');
-    await assert.rejects(openai.models.retrieve('nowhere'), (err: InstanceType<typeof OpenAI.APIError>) => err.status === 404 && /no model "nowhere"/.test(err.message));
-  });
-
-  it('with proxy_base_url lists no rule (the base takes every call), and retrieves any model: each one is routed', async () => {
-    proxy = await startProxy({ proxyBaseUrl: 'http://127.0.0.1:9/v1', proxyRules: { 'gpt-4o': 'http://127.0.0.1:9/v1' } });
-    assert.deepEqual(((await (await fetch(`${proxy.url}/v1/models`)).json()) as { data: unknown[] }).data, []);
-    const res = await fetch(`${proxy.url}/v1/models/some%2Fmodel`);
-    assert.equal(res.status, 200);
-    assert.equal(((await res.json()) as { id: string }).id, 'some/model');
+    it('with proxy_base_url lists no rule (the base takes every call), and retrieves any model: each one is routed', async () => {
+      proxy = await startProxy({ proxyBaseUrl: 'http://127.0.0.1:9/v1', proxyRules: { 'gpt-4o': 'http://127.0.0.1:9/v1' } });
+      assert.deepEqual(((await (await fetch(`${proxy.url}/v1/models`)).json()) as { data: unknown[] }).data, []);
+      const res = await fetch(`${proxy.url}/v1/models/some%2Fmodel`);
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { id: string }).id, 'some/model');
+    });
   });
 });

@@ -380,108 +380,87 @@ describe('proxy mode: agent APIs translated to an upstream that speaks Chat Comp
       });
     });
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
-    const controller = new AbortController();
-    const res = await fetch(`${proxy.url}/v1/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'c', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-      signal: controller.signal,
-    });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
+    // node:http, not fetch: after an abort undici opens a spare connection that would hold the service's close.
+    const req = httpRequest(new URL(`${proxy.url}/v1/messages`), { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ model: 'c', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] }));
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.on('response', resolve));
+    await new Promise((resolve) => res.once('data', resolve));
+    req.destroy();
     await upstreamClosed;
     const [record] = await recordsOnce(proxy, 1);
     assert.equal(record!.status_code, 499);
     assert.match(((record!.agent_response as { content: { text: string }[] }).content[0]!).text, /^(more )+$/);
   });
-});
 
-describe('proxy mode: the chat path\'s bounds hold for translated agent calls', () => {
-  let upstream: ScriptedUpstream;
-  let proxy: TestProxy | undefined;
-
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-    await upstream?.close();
-  });
-
-  it('answers 502 RMS_RESPONSE_TOO_LARGE in the agent\'s shape to an endless plain answer, and records its code', async () => {
-    upstream = await ScriptedUpstream.start((_call, res) => flood(res, { 'content-type': 'application/json' }, ' '.repeat(16 * 1024)));
-    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 64 * 1024 });
-    const res = await postTo(proxy, '/v1/messages', { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
-    assert.equal(res.status, 502);
-    assert.equal(res.headers.get('x-should-retry'), 'false');
-    const body = (await res.json()) as { type: string; error: { message: string } };
-    assert.equal(body.type, 'error');
-    assert.match(body.error.message, /^RMS_RESPONSE_TOO_LARGE: .*response_limit/);
-    const [record] = await recordsOnce(proxy, 1);
-    assert.equal(record!.error_code, 'RMS_RESPONSE_TOO_LARGE');
-    assert.equal(record!.agent_response, null);
-  });
-
-  it('ends a translated stream whose single event passes response_limit, before any byte: 502 in the agent\'s shape', async () => {
-    upstream = await ScriptedUpstream.start((_call, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"choices":[{"index":0,"delta":{"content":"');
-      flood(res, {}, 'x'.repeat(16 * 1024));
+  describe("the chat path's bounds", () => {
+    it('answers 502 RMS_RESPONSE_TOO_LARGE in the agent\'s shape to an endless plain answer, and records its code', async () => {
+      upstream = await ScriptedUpstream.start((_call, res) => flood(res, { 'content-type': 'application/json' }, ' '.repeat(16 * 1024)));
+      proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 64 * 1024 });
+      const res = await postTo(proxy, '/v1/messages', { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(res.status, 502);
+      assert.equal(res.headers.get('x-should-retry'), 'false');
+      const body = (await res.json()) as { type: string; error: { message: string } };
+      assert.equal(body.type, 'error');
+      assert.match(body.error.message, /^RMS_RESPONSE_TOO_LARGE: .*response_limit/);
+      const [record] = await recordsOnce(proxy, 1);
+      assert.equal(record!.error_code, 'RMS_RESPONSE_TOO_LARGE');
+      assert.equal(record!.agent_response, null);
     });
-    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 64 * 1024 });
-    const res = await postTo(proxy, '/v1/responses', { model: 'g', stream: true, input: 'hi' });
-    assert.equal(res.status, 502);
-    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'RMS_RESPONSE_TOO_LARGE');
+
+    it('ends a translated stream whose single event passes response_limit, before any byte: 502 in the agent\'s shape', async () => {
+      upstream = await ScriptedUpstream.start((_call, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"choices":[{"index":0,"delta":{"content":"');
+        flood(res, {}, 'x'.repeat(16 * 1024));
+      });
+      proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 64 * 1024 });
+      const res = await postTo(proxy, '/v1/responses', { model: 'g', stream: true, input: 'hi' });
+      assert.equal(res.status, 502);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'RMS_RESPONSE_TOO_LARGE');
+    });
+
+    it('passes a long translated stream whole to the agent and records at most record_max_bytes of each side', async () => {
+      const pieces = 2000;
+      upstream = await ScriptedUpstream.start((_call, res) =>
+        sse(res, [chunkEvent({ role: 'assistant', content: '' }), ...Array.from({ length: pieces }, () => chunkEvent({ content: 'y'.repeat(500) })), chunkEvent({}, 'stop'), 'data: [DONE]\n\n']),
+      );
+      proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, recordMaxBytes: 64 * 1024 });
+      const anthropic = new Anthropic({ baseURL: proxy.url, apiKey: 'k', maxRetries: 0 });
+      const message = await anthropic.messages.stream({ model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+      assert.equal((message.content[0] as { text: string }).text.length, pieces * 500);
+      assert.equal(message.stop_reason, 'end_turn');
+      const [record] = await recordsOnce(proxy, 1);
+      const truncated = record!.truncated as { reason: string; limit_bytes: number };
+      assert.equal(truncated.limit_bytes, 64 * 1024);
+      assert.match(truncated.reason, /record_max_bytes.*; agent_response: .*record_max_bytes/);
+      const chatText = (record!.response as { choices: { message: { content: string }; finish_reason: string }[] }).choices[0]!;
+      assert.ok(chatText.message.content.length < 64 * 1024);
+      assert.equal(chatText.finish_reason, 'stop', 'read past the bound');
+      const agent = record!.agent_response as { content: { text: string }[]; stop_reason: string };
+      assert.ok(agent.content[0]!.text.length < 64 * 1024);
+      assert.equal(agent.stop_reason, 'end_turn', 'read past the bound');
+      assert.ok(JSON.stringify(record).length < 4 * 64 * 1024);
+    });
   });
 
-  it('passes a long translated stream whole to the agent and records at most record_max_bytes of each side', async () => {
-    const pieces = 2000;
-    upstream = await ScriptedUpstream.start((_call, res) =>
-      sse(res, [chunkEvent({ role: 'assistant', content: '' }), ...Array.from({ length: pieces }, () => chunkEvent({ content: 'y'.repeat(500) })), chunkEvent({}, 'stop'), 'data: [DONE]\n\n']),
-    );
-    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, recordMaxBytes: 64 * 1024 });
-    const anthropic = new Anthropic({ baseURL: proxy.url, apiKey: 'k', maxRetries: 0 });
-    const message = await anthropic.messages.stream({ model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
-    assert.equal((message.content[0] as { text: string }).text.length, pieces * 500);
-    assert.equal(message.stop_reason, 'end_turn');
-    const [record] = await recordsOnce(proxy, 1);
-    const truncated = record!.truncated as { reason: string; limit_bytes: number };
-    assert.equal(truncated.limit_bytes, 64 * 1024);
-    assert.match(truncated.reason, /record_max_bytes.*; agent_response: .*record_max_bytes/);
-    const chatText = (record!.response as { choices: { message: { content: string }; finish_reason: string }[] }).choices[0]!;
-    assert.ok(chatText.message.content.length < 64 * 1024);
-    assert.equal(chatText.finish_reason, 'stop', 'read past the bound');
-    const agent = record!.agent_response as { content: { text: string }[]; stop_reason: string };
-    assert.ok(agent.content[0]!.text.length < 64 * 1024);
-    assert.equal(agent.stop_reason, 'end_turn', 'read past the bound');
-    assert.ok(JSON.stringify(record).length < 4 * 64 * 1024);
-  });
-});
-
-describe('proxy mode: max_tokens_cap', () => {
-  let upstream: ScriptedUpstream;
-  let proxy: TestProxy | undefined;
-
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-    await upstream?.close();
-  });
-
-  it("caps a translated call's max_tokens (Claude Code asks 128000 of any model), and leaves Chat Completions calls byte for byte", async () => {
-    upstream = await vllmLike();
-    proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, maxTokensCap: 8192 });
-    await (await postTo(proxy, '/v1/messages?beta=true', { model: 'c', max_tokens: 128000, messages: [{ role: 'user', content: 'hi' }] })).text();
-    await (await postTo(proxy, '/v1/responses', { model: 'g', max_output_tokens: 100, input: 'hi' })).text();
-    await (await postTo(proxy, '/v1/responses', { model: 'g', input: 'hi' })).text();
-    const chat = '{"model":"m","max_tokens":128000,"messages":[]}';
-    await (await postTo(proxy, '/v1/chat/completions', chat)).text();
-    assert.deepEqual(
-      upstream.calls.slice(0, 3).map((c) => chatOf(c).max_tokens),
-      [8192, 100, undefined],
-    );
-    assert.equal(upstream.calls[3]!.body.toString(), chat);
-    const [record] = await recordsOnce(proxy, 1);
-    assert.equal((record!.agent_request as { max_tokens: number }).max_tokens, 128000);
+  describe('max_tokens_cap', () => {
+    it("caps a translated call's max_tokens (Claude Code asks 128000 of any model), and leaves Chat Completions calls byte for byte", async () => {
+      upstream = await vllmLike();
+      proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, maxTokensCap: 8192 });
+      await (await postTo(proxy, '/v1/messages?beta=true', { model: 'c', max_tokens: 128000, messages: [{ role: 'user', content: 'hi' }] })).text();
+      await (await postTo(proxy, '/v1/responses', { model: 'g', max_output_tokens: 100, input: 'hi' })).text();
+      await (await postTo(proxy, '/v1/responses', { model: 'g', input: 'hi' })).text();
+      const chat = '{"model":"m","max_tokens":128000,"messages":[]}';
+      await (await postTo(proxy, '/v1/chat/completions', chat)).text();
+      assert.deepEqual(
+        upstream.calls.slice(0, 3).map((c) => chatOf(c).max_tokens),
+        [8192, 100, undefined],
+      );
+      assert.equal(upstream.calls[3]!.body.toString(), chat);
+      const [record] = await recordsOnce(proxy, 1);
+      assert.equal((record!.agent_request as { max_tokens: number }).max_tokens, 128000);
+    });
   });
 });
 
