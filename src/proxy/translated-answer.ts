@@ -135,9 +135,10 @@ function streamFailure(failure: AttemptFailure): [number, string] {
 /**
  * Translates an upstream chat stream as it arrives. The record gets both sides: the chunks as
  * the upstream sent them (folded into a chat.completion) and the events as the agent got them
- * (folded into the API's final object), each within record_max_bytes. One upstream event must
- * be whole to be translated, so an event longer than response_limit ends the call. A failure
- * after the first byte is told in the stream in the API's own form, which then ends.
+ * (folded into the API's final object), each within record_max_bytes. The translators hold the
+ * answer (Responses repeats every item in its closing event; a Messages tool input is checked
+ * whole), so a translated stream is bounded like a whole answer: past response_limit the call
+ * ends. A failure after the first byte is told in the stream in the API's own form, which then ends.
  */
 function translateStream(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse, translation: Translation, limits: AnswerLimits): Promise<BodyResult> {
   const { api } = translation;
@@ -146,6 +147,7 @@ function translateStream(attempt: UpstreamAttempt, upstream: IncomingMessage, re
   const chat = chatStreamRecord(limits.recordMaxBytes);
   const agent = agentStreamRecord(api.name, limits.recordMaxBytes);
   let sent = 0;
+  let received = 0;
   const write = (text: string): void => {
     if (text === '' || res.destroyed || res.writableEnded) return;
     if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, STREAM_HEAD);
@@ -197,16 +199,23 @@ function translateStream(attempt: UpstreamAttempt, upstream: IncomingMessage, re
     };
     upstream.on('data', (chunk: Buffer) => {
       if (settled) return;
+      received += chunk.length;
+      if (received > limits.responseLimitBytes) {
+        const failure = new AttemptFailure(
+          'too_large',
+          `the upstream's stream passed response_limit (${limits.responseLimitBytes} bytes), which bounds a translated answer as it bounds a whole one; the proxy stopped reading it there`,
+          { permanent: true },
+        );
+        attempt.abort(failure);
+        settle(failure);
+        return;
+      }
       chat.push(chunk);
       // One upstream read often holds several events: their translations leave in one write.
       res.cork();
       for (const event of reader.push(chunk)) if (event.data !== '') translate(() => events.push(event.data));
       res.uncork();
-      if (reader.overlong > 0) {
-        const failure = new AttemptFailure('too_large', `an event of the upstream's stream passed response_limit (${limits.responseLimitBytes} bytes); the proxy stopped reading it there`, { permanent: true });
-        attempt.abort(failure);
-        settle(failure);
-      } else if (events.ended) {
+      if (events.ended) {
         // An error chunk ended the agent's stream: the rest of the upstream's is not wanted.
         attempt.abort();
         settle();

@@ -420,6 +420,18 @@ describe('proxy mode: agent APIs translated to an upstream that speaks Chat Comp
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'RMS_RESPONSE_TOO_LARGE');
     });
 
+    it('ends an endless translated stream at response_limit with the API\'s error event, after passing what came before', async () => {
+      upstream = await ScriptedUpstream.start((_call, res) => flood(res, { 'content-type': 'text/event-stream' }, chunkEvent({ content: 'z'.repeat(1000) })));
+      proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 256 * 1024 });
+      const res = await postTo(proxy, '/v1/messages', { model: 'c', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.ok(text.length > 128 * 1024);
+      assert.match(text, /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"RMS_RESPONSE_TOO_LARGE: the upstream's stream passed response_limit \(262144 bytes\)/);
+      const [record] = await recordsOnce(proxy, 1);
+      assert.equal(record!.status, 'failure');
+    });
+
     it('passes a long translated stream whole to the agent and records at most record_max_bytes of each side', async () => {
       const pieces = 2000;
       upstream = await ScriptedUpstream.start((_call, res) =>
@@ -475,27 +487,26 @@ describe('proxy mode: memory while an endless translated stream passes (the serv
     await upstream?.close();
   });
 
-  it("translates an endless stream at the agent's pace with flat memory, and records a bounded part of it", async () => {
+  it('holds no more than response_limit of an endless translated stream (Responses repeats its answer at the end), then ends it with an error event', async () => {
     const event = chunkEvent({ content: 'x'.repeat(32 * 1024 - 200) });
     upstream = await ScriptedUpstream.start((_call, res) => flood(res, { 'content-type': 'text/event-stream' }, event));
-    service = await startProxyProcess([`proxy_base_url: ${upstream.baseUrl}`, `record_max_bytes: ${4 * 1024 * 1024}`]);
+    const limit = 32 * 1024 * 1024;
+    service = await startProxyProcess([`proxy_base_url: ${upstream.baseUrl}`, `response_limit: ${limit}`, `record_max_bytes: ${4 * 1024 * 1024}`]);
     const before = service.rssBytes();
-    const target = 256 * 1024 * 1024;
-    let passed = 0;
     let peak = before;
+    let received = 0;
+    let tail = '';
     const streamed = new Promise<void>((resolve, reject) => {
-      const body = JSON.stringify({ model: 'c', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'go on' }] });
-      const req = httpRequest(new URL(`${service!.url}/v1/messages`), { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        res.on('data', (chunk: Buffer) => {
-          passed += chunk.length;
-          if (passed >= target) {
-            req.destroy();
-            resolve();
-          }
+      const req = httpRequest(new URL(`${service!.url}/v1/responses`), { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (text: string) => {
+          received += text.length;
+          tail = (tail + text).slice(-4096);
         });
+        res.on('end', resolve);
       });
-      req.on('error', (err) => (passed >= target ? undefined : reject(err)));
-      req.end(body);
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: 'g', stream: true, input: 'go on' }));
     });
     let done = false;
     void streamed.finally(() => (done = true));
@@ -504,10 +515,11 @@ describe('proxy mode: memory while an endless translated stream passes (the serv
       await new Promise((r) => setTimeout(r, 100));
     }
     await streamed;
-    assert.ok(peak - before < 200 * 1024 * 1024, `RSS grew by ${((peak - before) / 2 ** 20).toFixed(0)} MiB while ${passed >> 20} MiB passed`);
+    assert.ok(received > limit / 2, `${received} characters reached the agent first`);
+    assert.match(tail, /event: response\.failed\ndata: .*RMS_RESPONSE_TOO_LARGE/);
+    assert.ok(peak - before < 2 * limit + 100 * 1024 * 1024, `RSS grew by ${((peak - before) / 2 ** 20).toFixed(0)} MiB for a ${limit >> 20} MiB limit`);
     const [record] = await eventually(async () => ((await service!.records()).length === 1 ? service!.records() : undefined), 10_000);
-    assert.equal(record!.status_code, 499);
-    const agent = record!.agent_response as { content: { text: string }[] };
-    assert.ok(agent.content[0]!.text.length > 0 && agent.content[0]!.text.length <= 4 * 1024 * 1024);
+    assert.equal(record!.status, 'failure');
+    assert.match(record!.error as string, /passed response_limit/);
   });
 });
