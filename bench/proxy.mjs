@@ -4,7 +4,9 @@
 // three processes. Two upstreams: "instant" answers at once (pure overhead, CPU-bound on a
 // small machine) and "llm-like" takes 20 ms per answer, or streams 20 chunks 5 ms apart
 // (a fast model's 200 tokens/s). The proxy's own CPU time per call is reported too: it
-// does not depend on how busy the machine is.
+// does not depend on how busy the machine is. The "Messages, translated" rows send Anthropic
+// Messages calls that the proxy translates to the upstream's Chat Completions and back (chunk by
+// chunk when streamed), beside the same upstream called directly with Chat Completions.
 // Run: npm run build:ts && node bench/proxy.mjs [seconds per cell, default 3]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -85,9 +87,10 @@ function child(args) {
   });
 }
 
-function requestBody(model, stream, turns = 20) {
+function requestBody(model, stream, turns = 20, api = 'chat') {
   const messages = Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} `.repeat(40) }));
-  return Buffer.from(JSON.stringify({ model, messages, ...(stream ? { stream: true } : {}) }));
+  const maxTokens = api === 'messages' ? { max_tokens: 1024 } : {};
+  return Buffer.from(JSON.stringify({ model, ...maxTokens, messages, ...(stream ? { stream: true } : {}) }));
 }
 
 function call(agent, port, path, body, stream) {
@@ -106,8 +109,8 @@ function call(agent, port, path, body, stream) {
 }
 
 /** Latency p50 and throughput of `clients` closed-loop clients; with `proxy`, its CPU time per call too. */
-async function measure(port, path, { kind, stream, clients, seconds, turns, proxy }) {
-  const body = requestBody(kind, stream, turns);
+async function measure(port, path, { kind, stream, clients, seconds, turns, proxy, api }) {
+  const body = requestBody(kind, stream, turns, api);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const run = async (ms) => {
     const latencies = [];
@@ -142,6 +145,8 @@ async function main(seconds) {
           const direct = await measure(upstream.port, `/${kind}/chat/completions`, cell);
           const viaProxy = await measure(proxy.port, '/v1/chat/completions', { ...cell, proxy });
           rows.push({ kind, mode: stream ? 'stream' : 'plain', clients, direct, viaProxy });
+          const translated = await measure(proxy.port, '/v1/messages', { ...cell, proxy, api: 'messages' });
+          rows.push({ kind, mode: `${stream ? 'stream' : 'plain'}, Messages translated`, clients, direct, viaProxy: translated });
           process.stderr.write('.');
         }
       }

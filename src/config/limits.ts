@@ -47,6 +47,7 @@ export function checkServiceConfig(config: ServiceConfig): void {
   checkInteger('body_limit', undefined, config.bodyLimitBytes, 1, Number.MAX_SAFE_INTEGER, ' bytes');
   checkInteger('record_max_bytes', undefined, config.recordMaxBytes, MIN_RECORD_MAX_BYTES, MAX_RECORD_MAX_BYTES, ' bytes');
   checkInteger('response_limit', undefined, config.responseLimitBytes, MIN_RESPONSE_LIMIT_BYTES, MAX_RESPONSE_LIMIT_BYTES, ' bytes');
+  if (config.maxTokensCap !== undefined) checkInteger('max_tokens_cap', undefined, config.maxTokensCap, 1, Number.MAX_SAFE_INTEGER);
   if (config.requestTimeoutMs !== undefined) {
     // Below a millisecond a timer rounds to none at all, and proxy mode then waits for ever. Local
     // calls wait on chained timers (any length); the proxy's socket timeout is one Node timer.

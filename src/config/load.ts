@@ -1,6 +1,7 @@
 import type { ZodIssue } from 'zod';
 import { ConfigError } from '../errors.js';
 import { MAX_CONFIG_FILE_BYTES } from './limits.js';
+import { redactConfigUrl } from './redact-url.js';
 import { readRegularFile } from './read-regular-file.js';
 import { resolveServiceConfig, type ServiceConfigInput } from './resolve.js';
 import { CONFIG_FILE_KEYS, configFileSchema, type ConfigFile } from './schema.js';
@@ -112,6 +113,7 @@ function toInput(f: ConfigFile): ServiceConfigInput {
       f.responses_store_max === undefined && f.responses_store_max_bytes === undefined
         ? undefined
         : definedOnly({ maxResponses: f.responses_store_max, maxBytes: f.responses_store_max_bytes }),
+    maxTokensCap: f.max_tokens_cap,
     recordingFile: f.recording_file,
     replayFile: f.replay_file,
     logLevel: f.log_level,
@@ -130,6 +132,9 @@ function refuseRecordingWithReplay(fromFile: ServiceConfigInput, flags: ServiceC
 }
 
 function issueToError(issue: ZodIssue, raw: Record<string, unknown>, file: string): ConfigError {
+  if (issue.code === 'unrecognized_keys' && issue.path.length > 0) {
+    return new ConfigError(`config file ${file}: key "${where(issue)}" has an unknown key "${issue.keys[0]!}"`, String(issue.path[0]));
+  }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
     return new ConfigError(
@@ -138,10 +143,20 @@ function issueToError(issue: ZodIssue, raw: Record<string, unknown>, file: strin
     );
   }
   const key = String(issue.path[0] ?? '');
-  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
   const value = issue.path.reduce<unknown>((v, p) => (v as Record<string | number, unknown> | undefined)?.[p], raw);
+  if (issue.code === 'invalid_union') {
+    // Report the alternative the value was meant as (a string, or a mapping): its own error says what is wrong.
+    const meant = issue.unionErrors.map((e) => e.issues[0]!).find((i) => !(i.code === 'invalid_type' && i.path.length === issue.path.length));
+    if (meant !== undefined) return issueToError(meant, raw, file);
+    const message = key === 'proxy_rules' ? 'must be a URL, or a mapping {url, apis} naming the APIs its upstream speaks itself' : issue.message;
+    return new ConfigError(`config file ${file}: key "${where(issue)}" ${message}, got ${describe(value, key)}`, key);
+  }
   const message = issue.code === 'invalid_type' ? `must be ${article(issue.expected)}` : issue.message;
-  return new ConfigError(`config file ${file}: key "${where}" ${message.replace(/^Expected/, 'expected')}, got ${describe(value)}`, key);
+  return new ConfigError(`config file ${file}: key "${where(issue)}" ${message.replace(/^Expected/, 'expected')}, got ${describe(value, key)}`, key);
+}
+
+function where(issue: ZodIssue): string {
+  return issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
 }
 
 function article(expected: string): string {
@@ -150,8 +165,12 @@ function article(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+/** Keys whose values are upstream URLs, which may carry credentials (`https://user:key@host`). */
+const URL_KEYS = new Set(['proxy_base_url', 'proxy_rules']);
+
+function describe(value: unknown, key?: string): string {
+  const redact = key !== undefined && URL_KEYS.has(key);
+  const text = (redact ? JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? redactConfigUrl(v) : v)) : JSON.stringify(value)) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

@@ -3,7 +3,12 @@ import { ConfigError } from '../errors.js';
 import { LOG_FILE_NAME, TRAJECTORY_FILE_NAME } from '../protocol/markers.js';
 import * as d from './defaults.js';
 import { checkServiceConfig } from './limits.js';
-import type { ServiceConfig } from './types.js';
+import type { ServiceConfig, UpstreamApi } from './types.js';
+
+/** A proxy rule: the upstream's base URL, or the URL with the agent APIs it speaks itself. */
+export type ProxyRuleInput = string | { url: string; apis?: UpstreamApi[] };
+
+const UPSTREAM_APIS: readonly string[] = ['chat', 'messages', 'responses'] satisfies UpstreamApi[];
 
 /** What a caller may set; everything else comes from the environment and the defaults. */
 export interface ServiceConfigInput {
@@ -27,11 +32,12 @@ export interface ServiceConfigInput {
   watchIntervalMs?: number;
   requestTimeoutMs?: number;
   proxyBaseUrl?: string;
-  proxyRules?: Record<string, string>;
+  proxyRules?: Record<string, ProxyRuleInput>;
   retryableStatusCodes?: number[];
   retry?: Partial<ServiceConfig['retry']>;
   responseLimitBytes?: number;
   recordMaxBytes?: number;
+  maxTokensCap?: number;
   recordingFile?: string;
   replayFile?: string;
   serviceLogFile?: string;
@@ -59,6 +65,7 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
   const loggingPath = env.ROCK_LOGGING_PATH;
   const loggingFile = env.ROCK_LOGGING_FILE_NAME;
   const bodyLimitBytes = input.bodyLimitBytes ?? d.DEFAULT_BODY_LIMIT_BYTES;
+  const rules = splitProxyRules(input.proxyRules ?? d.DEFAULT_PROXY_RULES);
   const config: ServiceConfig = {
     type,
     host: input.host ?? d.DEFAULT_HOST,
@@ -83,7 +90,8 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
     watchIntervalMs: input.watchIntervalMs ?? d.DEFAULT_WATCH_INTERVAL_MS,
     requestTimeoutMs: input.requestTimeoutMs ?? (type === 'proxy' ? d.DEFAULT_PROXY_REQUEST_TIMEOUT_MS : undefined),
     proxyBaseUrl: input.proxyBaseUrl,
-    proxyRules: input.proxyRules ?? { ...d.DEFAULT_PROXY_RULES },
+    proxyRules: rules.urls,
+    proxyRuleApis: rules.apis,
     retryableStatusCodes: input.retryableStatusCodes ?? [...d.DEFAULT_RETRYABLE_STATUS_CODES],
     retry: {
       maxAttempts: input.retry?.maxAttempts ?? d.DEFAULT_RETRY_MAX_ATTEMPTS,
@@ -92,6 +100,7 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
     },
     responseLimitBytes: input.responseLimitBytes ?? d.DEFAULT_RESPONSE_LIMIT_BYTES,
     recordMaxBytes: input.recordMaxBytes ?? d.DEFAULT_RECORD_MAX_BYTES,
+    maxTokensCap: input.maxTokensCap,
     recordingFile:
       type === 'proxy' && input.replayFile === undefined
         ? (input.recordingFile ?? join(dataDir, TRAJECTORY_FILE_NAME))
@@ -102,4 +111,27 @@ export function resolveServiceConfig(input: ServiceConfigInput = {}, env: NodeJS
   };
   checkServiceConfig(config);
   return config;
+}
+
+/**
+ * Splits proxy rules into their URLs and the APIs each one passes through.
+ * @throws ConfigError naming the rule when it is neither a URL string nor `{url, apis}` with known APIs.
+ */
+function splitProxyRules(rules: Readonly<Record<string, ProxyRuleInput>>): { urls: Record<string, string>; apis: Record<string, UpstreamApi[]> } {
+  const urls: Record<string, string> = {};
+  const apis: Record<string, UpstreamApi[]> = {};
+  for (const [model, rule] of Object.entries(rules)) {
+    const url = typeof rule === 'string' ? rule : rule?.url;
+    if (typeof url !== 'string') {
+      throw new ConfigError(`proxy_rules.${model} must be a URL, or {url, apis} with the APIs its upstream speaks itself`, 'proxy_rules');
+    }
+    urls[model] = url;
+    if (typeof rule === 'string' || rule.apis === undefined) continue;
+    const unknown = Array.isArray(rule.apis) ? rule.apis.find((api) => !UPSTREAM_APIS.includes(api)) : rule.apis;
+    if (unknown !== undefined) {
+      throw new ConfigError(`proxy_rules.${model}.apis must be a list of ${UPSTREAM_APIS.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(unknown)}`, 'proxy_rules');
+    }
+    apis[model] = [...new Set(rule.apis)];
+  }
+  return { urls, apis };
 }

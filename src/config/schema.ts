@@ -5,6 +5,11 @@ const url = z.string().url('must be an http(s) URL such as http://127.0.0.1:8000
 const oneOf = <U extends string, T extends Readonly<[U, ...U[]]>>(values: T) =>
   z.enum(values, { errorMap: () => ({ message: `must be one of ${values.map((v) => `"${v}"`).join(', ')}` }) });
 const seconds = z.number({ invalid_type_error: 'must be a number of seconds' });
+/**
+ * A proxy rule: the upstream's base URL (it speaks Chat Completions, and the agent APIs are
+ * translated to it), or `{url, apis}` naming the agent APIs it speaks itself, which then pass through.
+ */
+const proxyRule = z.union([url, z.object({ url, apis: z.array(oneOf(['chat', 'messages', 'responses'])).optional() }).strict()]);
 
 /**
  * The YAML config file (SPEC section 7), snake_case keys. The first block is the
@@ -17,7 +22,7 @@ export const configFileSchema = z
     host: z.string().min(1, 'must be a non-empty host name or address'),
     port: z.number().int('must be an integer').min(0).max(65535),
     proxy_base_url: url,
-    proxy_rules: z.record(z.string(), url),
+    proxy_rules: z.record(z.string(), proxyRule),
     retryable_status_codes: z.array(z.number().int('must be an integer')),
     /** Proxy mode: the longest the upstream may stay silent within one attempt (default 120). */
     request_timeout: seconds,
@@ -55,6 +60,8 @@ export const configFileSchema = z
     /** Responses kept for previous_response_id: how many (default 1000) and how many bytes (default 64 MiB). */
     responses_store_max: z.number().int('must be an integer'),
     responses_store_max_bytes: z.number().int('must be an integer'),
+    /** The largest max_tokens a translated agent call asks for (Claude Code asks 128000 of any model); default: no cap. */
+    max_tokens_cap: z.number().int('must be an integer'),
     /** pino level (default info, or $ROCK_MS_LOG_LEVEL). */
     log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   })

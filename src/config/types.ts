@@ -1,3 +1,6 @@
+/** An agent API an upstream may speak itself (`chat` is what every upstream is assumed to speak). */
+export type UpstreamApi = 'chat' | 'messages' | 'responses';
+
 /** The resolved configuration of one service process: every field set, defaults applied. */
 export interface ServiceConfig {
   type: 'local' | 'proxy';
@@ -34,6 +37,13 @@ export interface ServiceConfig {
   requestTimeoutMs: number | undefined;
   proxyBaseUrl: string | undefined;
   proxyRules: Record<string, string>;
+  /**
+   * The agent APIs each proxy rule's upstream speaks itself (rules written as `{url, apis}`):
+   * calls on those routes pass through unchanged instead of being translated to Chat Completions.
+   */
+  proxyRuleApis: Record<string, UpstreamApi[]>;
+  /** The largest `max_tokens` a translated agent call asks the runtime or upstream for (undefined: no cap). */
+  maxTokensCap: number | undefined;
   retryableStatusCodes: number[];
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
   /** Proxy mode: the largest upstream answer (not a stream) held to pass on (response_limit); past it the client gets 502. */

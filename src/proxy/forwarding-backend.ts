@@ -1,60 +1,58 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceConfig } from '../config/types.js';
-import { ConfigError, ResponseTooLargeError, TimeoutError, UpstreamError } from '../errors.js';
+import { ResponseTooLargeError, TimeoutError, UpstreamError } from '../errors.js';
 import type { RouteContext } from '../http/http-service.js';
 import { sendError } from '../http/reply.js';
 import type { Logger } from '../log/logger.js';
 import type { RecordTruncation } from '../wire/chat-stream-aggregator.js';
-import { openAiErrorBody } from '../wire/error-bodies.js';
+import type { ErrorBodyShape } from '../wire/error-bodies.js';
 import { retryAfterMs, retryDelayMs } from './backoff.js';
-import { readChatRequest, type ChatRequest } from './chat-request.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
+import type { CallPlan } from './call-plans.js';
 import { countTokens, type ProxyMetrics } from './metrics.js';
 import type { CallRecord, CallRecorder } from './recorder.js';
-import { discardBody, isEventStream, passStream, readWhole, recordedBody } from './upstream-body.js';
-import { chatCompletionsUrl, redactUrl, upstreamBase } from './upstream-base.js';
+import { discardBody } from './upstream-body.js';
 import { AttemptFailure, type UpstreamAttempt, type UpstreamClient } from './upstream-client.js';
 
 /** How one call ended, for the client and for the record. */
 type Outcome =
-  | { kind: 'answered'; status: number; response: unknown; error: string | null; complete: boolean; truncated?: RecordTruncation; usage?: unknown }
+  | {
+      kind: 'answered';
+      status: number;
+      response: unknown;
+      error: string | null;
+      complete: boolean;
+      truncated?: RecordTruncation;
+      usage?: unknown;
+      agentResponse?: unknown;
+    }
   | { kind: 'failed'; failure: AttemptFailure; attempts: number; truncated?: RecordTruncation }
-  | { kind: 'client-gone'; response: unknown; truncated?: RecordTruncation };
+  | { kind: 'client-gone'; response: unknown; truncated?: RecordTruncation; agentResponse?: unknown };
 
 /** How one attempt ended. */
 type AttemptResult = { retry: false; outcome: Outcome } | { retry: true; reason: string; detail?: string; retryAfterMs?: number };
 
-/** One upstream URL, parsed once, with the form of it a log line may show. */
-interface Upstream {
-  url: URL;
-  /** Credentials (user:password@, key=… parameters) replaced by `***`. */
-  logged: string;
-}
-
-/** One call under way: what its log lines and metrics say about it. */
-interface Call {
-  chat: ChatRequest;
+/** One call under way: its plan, and what its log lines and metrics say about it. */
+interface Call extends CallPlan {
   requestId: string;
   /** The bounded `model` label (ModelLabels). */
-  model: string;
-  upstream: Upstream;
+  label: string;
   res: ServerResponse;
+  /** The error body shape of the route called. */
+  shape: ErrorBodyShape;
 }
 
 /**
- * Proxy mode's forwarding backend (SPEC section 7): each call goes upstream byte for byte,
- * is retried on connection errors, timeouts and the retryable statuses, and comes back
- * unchanged; streams pass through as they arrive. Every forwarded call is recorded, and what
- * happens upstream (an attempt failed, the proxy gave up, the client left) is one log line
- * each, without bodies or credentials.
+ * Proxy mode's forwarding backend (SPEC section 7): each call goes upstream as its plan says
+ * (byte for byte, or translated), is retried on connection errors, timeouts and the retryable
+ * statuses, and comes back as its plan's delivery says; streams go on as they arrive. Every
+ * planned record is written, and what happens upstream (an attempt failed, the proxy gave
+ * up, the client left) is one log line each, without bodies or credentials.
  */
 export class ForwardingBackend {
   private readonly active = new Set<ServerResponse>();
   private stopping = false;
   private readonly onIdle: (() => void)[] = [];
   private readonly sleeping = new Set<() => void>();
-  /** Each configured base's chat-completions URL: parsing it again cost a few µs of every call. */
-  private readonly upstreams = new Map<string, Upstream>();
 
   constructor(
     private readonly config: ServiceConfig,
@@ -65,28 +63,18 @@ export class ForwardingBackend {
   ) {}
 
   /**
-   * Answers one POST /v1/chat/completions; once the call goes upstream every failure becomes an answer.
-   * @throws InvalidUtf8Error, InvalidJsonError, ConfigError (no upstream for the model) and the body's errors, before anything is sent.
+   * Answers one call on `ctx` as `plan` makes it of the request body; once the call goes
+   * upstream every failure becomes an answer.
+   * @throws what reading the body and `plan` throw (400s; ConfigError when no upstream serves the model), before anything is sent.
    */
-  async handle(ctx: RouteContext): Promise<void> {
+  async handle(ctx: RouteContext, plan: (body: Buffer) => CallPlan): Promise<void> {
     const { res } = ctx;
     const startedAt = new Date();
-    const chat = readChatRequest(await ctx.body());
-    const base = upstreamBase(this.config, chat.model);
-    if (base === undefined) {
-      throw new ConfigError(
-        `no upstream for model ${JSON.stringify(chat.model ?? null)}: set proxy_base_url, proxy_rules["${chat.model ?? ''}"] or proxy_rules.default`,
-      );
-    }
-    let upstream = this.upstreams.get(base);
-    if (upstream === undefined) {
-      const url = chatCompletionsUrl(base);
-      this.upstreams.set(base, (upstream = { url, logged: redactUrl(url.href) }));
-    }
-    const call: Call = { chat, requestId: ctx.requestId, model: this.metrics.models.label(chat.model), upstream, res };
+    const planned = plan(await ctx.body());
+    const call: Call = { ...planned, requestId: ctx.requestId, label: this.metrics.models.label(planned.model), res, shape: ctx.shape };
     this.active.add(res);
     try {
-      const outcome = await this.forward(call, ctx.req.headers);
+      const outcome = await this.forward(call);
       this.finish(call, outcome, startedAt);
     } finally {
       this.active.delete(res);
@@ -108,12 +96,13 @@ export class ForwardingBackend {
 
   /** The fields every log line about `call` carries. */
   private about(call: Call): Record<string, unknown> {
-    return { requestId: call.requestId, model: call.model, upstream: call.upstream.logged };
+    const fields: Record<string, unknown> = { requestId: call.requestId, model: call.label, upstream: call.upstream.logged };
+    if (call.endpoint !== '/v1/chat/completions') fields.endpoint = call.endpoint;
+    return fields;
   }
 
-  private async forward(call: Call, incoming: IncomingHttpHeaders): Promise<Outcome> {
-    const { chat, res } = call;
-    const headers = upstreamRequestHeaders(incoming, chat.body.length);
+  private async forward(call: Call): Promise<Outcome> {
+    const { res } = call;
     let clientGone = false;
     let current: UpstreamAttempt | undefined;
     let wake: (() => void) | undefined;
@@ -132,11 +121,11 @@ export class ForwardingBackend {
     try {
       for (let attempt = 1; ; attempt++) {
         if (this.stopping) return { kind: 'failed', failure: new AttemptFailure('connection', 'the model service is stopping'), attempts: attempt - 1 };
-        current = this.client.send(call.upstream.url, headers, chat.body);
+        current = this.client.send(call.upstream.url, call.headers, call.body);
         const result = await this.runAttempt(call, current, attempt < maxAttempts, () => clientGone);
         if (clientGone) {
-          const gone = result.retry ? null : result.outcome;
-          return left(attempt, { kind: 'client-gone', response: gone === null ? null : responseOf(gone), truncated: gone?.truncated });
+          const gone = result.retry || result.outcome.kind === 'failed' ? undefined : result.outcome;
+          return left(attempt, { kind: 'client-gone', response: gone?.response ?? null, truncated: result.retry ? undefined : result.outcome.truncated, agentResponse: gone?.agentResponse });
         }
         if (!result.retry) {
           const { outcome } = result;
@@ -154,7 +143,7 @@ export class ForwardingBackend {
           // The server closed an idle pooled connection as we reused it: not the upstream's fault, resend at once.
           continue;
         }
-        this.metrics.retries.inc({ reason: result.reason, model: call.model });
+        this.metrics.retries.inc({ reason: result.reason, model: call.label });
         const delayMs = retryDelayMs(attempt, this.config.retry, result.retryAfterMs);
         this.log.warn(
           { ...this.about(call), attempt, of: maxAttempts, reason: result.reason, ...(result.detail ? { detail: result.detail } : {}), delayMs },
@@ -181,8 +170,8 @@ export class ForwardingBackend {
     const { res } = call;
     const started = performance.now();
     const observe = (outcome: string) => {
-      this.metrics.upstreamSeconds.observe({ outcome, model: call.model }, (performance.now() - started) / 1000);
-      this.metrics.upstreamAttempts.inc({ outcome, model: call.model });
+      this.metrics.upstreamSeconds.observe({ outcome, model: call.label }, (performance.now() - started) / 1000);
+      this.metrics.upstreamAttempts.inc({ outcome, model: call.label });
     };
     let upstream: IncomingMessage;
     try {
@@ -200,59 +189,55 @@ export class ForwardingBackend {
       observe(String(status));
       return { retry: true, reason: String(status), retryAfterMs: retryAfterMs(upstream.headers['retry-after']) };
     }
-    const body = isEventStream(upstream)
-      ? await passStream(attempt, upstream, res, this.config.recordMaxBytes)
-      : await readWhole(attempt, upstream, this.config.responseLimitBytes);
+    const body = await call.delivery.deliver(attempt, upstream, res);
     if (body.skipped) this.log.warn({ ...this.about(call), skipped: body.skipped }, 'stream events that are not JSON were passed on but left out of the record');
     if (body.failure) {
       const outcome = failureOutcome(body.failure);
       observe(outcome);
       if (body.sent === 0 && mayRetry && !body.failure.permanent && !clientGone()) return { retry: true, reason: outcome, detail: body.failure.message };
       if (body.sent === 0) return { retry: false, outcome: { kind: 'failed', failure: body.failure, attempts: 0, truncated: body.truncated } };
-      // Part of a stream already reached the client: it keeps what it got; the connection ends.
-      res.destroy();
+      // Part of a stream already reached the client: it keeps what it got, and the connection ends
+      // (unless the failure was told in the stream, which then ended).
+      if (!body.ended) res.destroy();
       if (!clientGone()) this.log.warn({ ...this.about(call), sentBytes: body.sent, reason: body.failure.message }, 'upstream stream broke after part of it reached the client');
       return {
         retry: false,
         outcome: {
           kind: 'answered',
-          status,
+          status: body.status ?? status,
           response: body.response,
           error: `${body.failure.message} (after ${body.sent} bytes of the stream)`,
           complete: false,
           truncated: body.truncated,
           usage: body.usage,
+          agentResponse: body.agentResponse,
         },
       };
     }
     observe(String(status));
-    let { response, truncated, usage } = body;
-    if (body.whole !== undefined) {
-      const out = clientResponseHeaders(upstream.headers);
-      out['content-length'] = body.whole.length;
-      res.writeHead(status, out);
-      res.end(body.whole);
-      // Read for the record only once the client has its answer.
-      ({ response, truncated, usage } = recordedBody(body.whole));
-    }
+    const { response, truncated, usage, agentResponse } = body;
     if (truncated !== undefined) this.log.info({ ...this.about(call), truncated }, 'the record of this call leaves part of the answer out');
-    const ok = status >= 200 && status < 300;
-    const error = ok ? null : `the upstream answered ${status}`;
-    return { retry: false, outcome: { kind: 'answered', status, response, error, complete: true, truncated, usage } };
+    const answered = body.status ?? status;
+    const ok = answered >= 200 && answered < 300 && body.error === undefined;
+    const error = body.error ?? (ok ? null : `the upstream answered ${status}`);
+    return { retry: false, outcome: { kind: 'answered', status: answered, response, error, complete: true, truncated, usage, agentResponse } };
   }
 
   private finish(call: Call, outcome: Outcome, startedAt: Date): void {
     let statusCode: number;
     let success = false;
     let response: unknown = null;
+    let agentResponse: unknown = null;
     let error: string | null;
+    let errorCode: string | undefined;
     switch (outcome.kind) {
       case 'answered':
         statusCode = outcome.status;
-        success = outcome.complete && outcome.status >= 200 && outcome.status < 300;
+        success = outcome.complete && outcome.error === null && outcome.status >= 200 && outcome.status < 300;
         response = outcome.response;
+        agentResponse = outcome.agentResponse ?? null;
         error = outcome.error;
-        countTokens(this.metrics.tokens, call.model, outcome.usage);
+        countTokens(this.metrics.tokens, call.label, outcome.usage);
         break;
       case 'failed': {
         const { failure } = outcome;
@@ -263,31 +248,41 @@ export class ForwardingBackend {
             : failure.kind === 'too_large'
               ? new ResponseTooLargeError(`${failure.message}: raise response_limit in the config if answers this large are expected`)
               : new UpstreamError(error);
-        statusCode = sendError(call.res, answer, openAiErrorBody).status;
+        ({ status: statusCode, code: errorCode } = sendError(call.res, answer, call.shape));
         break;
       }
       case 'client-gone':
         // nginx's "client closed request": nobody got an answer.
         statusCode = 499;
         response = outcome.response;
+        agentResponse = outcome.agentResponse ?? null;
         error = 'the client closed the connection before the answer was complete';
         break;
     }
-    this.metrics.calls.inc({ status: String(statusCode), model: call.model });
-    if (!this.recorder) return;
+    this.metrics.calls.inc({ status: String(statusCode), model: call.label });
+    const planned = call.record;
+    if (!this.recorder || planned === undefined) return;
     const endedAt = new Date();
     const record: CallRecord = {
-      model: call.chat.model ?? null,
-      stream: call.chat.stream,
+      model: call.model ?? null,
+      stream: call.stream,
       status: success ? 'success' : 'failure',
       status_code: statusCode,
       response_time: (endedAt.getTime() - startedAt.getTime()) / 1000,
       start_time: startedAt.toISOString(),
       end_time: endedAt.toISOString(),
-      request: call.chat.json,
+      request: planned.request,
       response,
       error,
     };
+    // The code the client got, so that a replay answers the failure with it.
+    if (errorCode !== undefined) record.error_code = errorCode;
+    if (planned.endpoint !== undefined) record.endpoint = planned.endpoint;
+    if (planned.agentRequest !== undefined) {
+      record.agent_request = planned.agentRequest;
+      record.agent_response = agentResponse;
+      if (planned.dropped !== undefined && planned.dropped.length > 0) record.dropped = planned.dropped;
+    }
     if (outcome.truncated !== undefined) record.truncated = outcome.truncated;
     this.recorder.append(record);
   }
@@ -295,9 +290,4 @@ export class ForwardingBackend {
 
 function failureOutcome(failure: AttemptFailure): string {
   return failure.kind === 'timeout' ? 'timeout' : failure.kind === 'too_large' ? 'too_large' : 'connection_error';
-}
-
-
-function responseOf(outcome: Outcome): unknown {
-  return outcome.kind === 'failed' ? null : outcome.response;
 }

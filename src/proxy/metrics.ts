@@ -91,17 +91,26 @@ export class ModelLabels {
   }
 }
 
-const TOKEN_KINDS = [
-  ['prompt', 'prompt_tokens'],
-  ['completion', 'completion_tokens'],
-  ['total', 'total_tokens'],
-] as const;
+const TOKEN_KINDS = ['prompt', 'completion', 'total'] as const;
 
-/** Adds the token counts of an answer's `usage` (ignoring what is not a count: a counter cannot go down). */
+/**
+ * Adds the token counts of an answer's `usage`, in any of the three APIs' shapes (ignoring what
+ * is not a count: a counter cannot go down). Messages counts cache reads and writes apart from
+ * `input_tokens`: they are prompt tokens too.
+ */
 export function countTokens(tokens: ProxyMetrics['tokens'], model: string, usage: unknown): void {
   if (!isJsonObject(usage)) return;
-  for (const [kind, key] of TOKEN_KINDS) {
-    const n = usage[key];
-    if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) tokens.inc({ kind, model }, n);
+  const n = (key: string): number => (isCount(usage[key]) ? (usage[key] as number) : 0);
+  let counts: Record<(typeof TOKEN_KINDS)[number], unknown>;
+  if ('prompt_tokens' in usage || 'completion_tokens' in usage) counts = { prompt: usage.prompt_tokens, completion: usage.completion_tokens, total: usage.total_tokens };
+  else if ('total_tokens' in usage) counts = { prompt: usage.input_tokens, completion: usage.output_tokens, total: usage.total_tokens };
+  else {
+    const prompt = n('input_tokens') + n('cache_read_input_tokens') + n('cache_creation_input_tokens');
+    counts = { prompt, completion: usage.output_tokens, total: prompt + n('output_tokens') };
   }
+  for (const kind of TOKEN_KINDS) if (isCount(counts[kind])) tokens.inc({ kind, model }, counts[kind]);
+}
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 }

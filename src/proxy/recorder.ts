@@ -19,6 +19,20 @@ export interface CallRecord {
   /** The answer: the upstream's JSON, the aggregate of a stream, or null when there was none. */
   response: RawJson | unknown;
   error: string | null;
+  /** The RMS_* code of the error the proxy answered itself (timeout, unreachable upstream, too large), for a replay. */
+  error_code?: string;
+  /** The agent API route called (`/v1/messages`, `/v1/responses`); absent for Chat Completions. */
+  endpoint?: string;
+  /**
+   * The agent's own request, when the upstream got its translation to Chat Completions (then
+   * `request` / `response` are the Chat Completions pair). A record with an `endpoint` and no
+   * `agent_request` passed through: its `request` / `response` are in the agent's API.
+   */
+  agent_request?: RawJson;
+  /** What the agent got in its API (the final object, the stream's events folded, or the error body); null when nothing. */
+  agent_response?: RawJson | unknown;
+  /** What the translation left out (`tool:web_search`, `field:thinking`…). */
+  dropped?: readonly string[];
   /** Only when the record leaves something out (the stream passed record_max_bytes, a value too deep to record). */
   truncated?: RecordTruncation;
 }

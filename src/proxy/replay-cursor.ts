@@ -11,6 +11,14 @@ export interface ReplayEntry {
   statusCode: number;
   response: unknown;
   error: string | undefined;
+  /** The RMS_* code the client got for a failure the proxy answered itself. */
+  errorCode: string | undefined;
+  /** The agent API route of the call recorded; undefined for Chat Completions. */
+  endpoint: string | undefined;
+  /** What the agent got in its API (a translated call); undefined when the record has none. */
+  agentResponse: unknown;
+  /** An agent call passed through unchanged: `response` is in the agent's API. */
+  passedThrough: boolean;
 }
 
 /**
@@ -79,9 +87,12 @@ function parseLine(file: string, line: number, text: string): ReplayEntry {
   if (r.status_code !== undefined && !isAnswerStatus(r.status_code)) {
     refuse(`has status_code ${JSON.stringify(r.status_code)}, which no call can be answered with: it must be an integer from 200 to 599`);
   }
-  if (jsonDepthExceeds(r.response, MAX_JSON_DEPTH - 1)) {
-    refuse(`has a response nested deeper than a record may be (${MAX_JSON_DEPTH} levels); it cannot be served: remove that line`);
+  for (const key of ['response', 'agent_response']) {
+    if (jsonDepthExceeds(r[key], MAX_JSON_DEPTH - 1)) {
+      refuse(`has a ${key} nested deeper than a record may be (${MAX_JSON_DEPTH} levels); it cannot be served: remove that line`);
+    }
   }
+  const endpoint = typeof r.endpoint === 'string' && r.endpoint !== '/v1/chat/completions' ? r.endpoint : undefined;
   const failed = r.status === 'failure';
   const statusCode = typeof r.status_code === 'number' ? r.status_code : failed && r.response == null ? 502 : 200;
   return {
@@ -90,6 +101,10 @@ function parseLine(file: string, line: number, text: string): ReplayEntry {
     statusCode,
     response: r.response ?? null,
     error: typeof r.error === 'string' ? r.error : undefined,
+    errorCode: typeof r.error_code === 'string' ? r.error_code : undefined,
+    endpoint,
+    agentResponse: r.agent_response ?? undefined,
+    passedThrough: endpoint !== undefined && !('agent_request' in r),
   };
 }
 

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidUtf8Error } from '../errors.js';
 import { decodeUtf8 } from '../protocol/index.js';
-import { ChatStreamAggregator, type RecordTruncation } from '../wire/chat-stream-aggregator.js';
+import type { RecordTruncation } from '../wire/chat-stream-aggregator.js';
 import { isJsonObject } from '../wire/json-object.js';
 import { clientResponseHeaders } from './hop-by-hop.js';
 import { RawJson } from './recorder.js';
+import type { StreamRecord } from './stream-records.js';
 import { AttemptFailure, type UpstreamAttempt } from './upstream-client.js';
 
 /** What reading an answer's body gave: bytes sent to the client, the whole body (not a stream), what to record, and the failure if it broke. */
@@ -19,6 +20,49 @@ export interface BodyResult {
   usage?: unknown;
   /** Stream events left out of the record because they were not JSON objects. */
   skipped?: number;
+  /** The status the client got, when it is not the upstream's (an upstream answer that cannot become the agent's). */
+  status?: number;
+  /** Why the call failed although it was answered (an error event in the stream, an answer that cannot be translated). */
+  error?: string;
+  /** What the agent got, in its own API, when the upstream was spoken to in Chat Completions. */
+  agentResponse?: unknown;
+  /** True when a failure after the first byte was told in the stream, which then ended: the connection need not be cut. */
+  ended?: boolean;
+}
+
+/** How an upstream answer that is not retried reaches the client, and what of it goes into the record. */
+export interface Delivery {
+  /** Reads the answer and answers the client; a failure with nothing sent (`sent` 0) may still be retried. */
+  deliver(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse): Promise<BodyResult>;
+}
+
+/** The bounds of what the proxy holds of one answer. */
+export interface AnswerLimits {
+  /** The largest whole answer read (response_limit). */
+  responseLimitBytes: number;
+  /** The most bytes of a stream folded into its record (record_max_bytes). */
+  recordMaxBytes: number;
+}
+
+/**
+ * The answer goes to the client unchanged: a stream as it arrives (read on the side by the
+ * `record` it gets), a whole answer once it is complete.
+ * @returns the delivery.
+ */
+export function passThrough(limits: AnswerLimits, record: (maxBytes: number) => StreamRecord): Delivery {
+  return {
+    async deliver(attempt, upstream, res) {
+      if (isEventStream(upstream)) return passStream(attempt, upstream, res, record(limits.recordMaxBytes));
+      const body = await readWhole(attempt, upstream, limits.responseLimitBytes);
+      if (body.failure !== undefined || body.whole === undefined) return body;
+      const out = clientResponseHeaders(upstream.headers);
+      out['content-length'] = body.whole.length;
+      res.writeHead(upstream.statusCode ?? 502, out);
+      res.end(body.whole);
+      // Read for the record only once the client has its answer.
+      return { ...body, ...recordedBody(body.whole) };
+    },
+  };
 }
 
 /** @returns whether the upstream answers with a server-sent event stream. */
@@ -88,21 +132,20 @@ function cutAt(atBytes: number, limitBytes: number): RecordTruncation {
 }
 
 /**
- * Passes a stream through as it arrives, aggregating at most `recordMaxBytes` of it on the
- * side. The client's head is written with the first body byte, so a stream that fails before
- * then can still be retried. The client's pace sets the upstream's (backpressure), so an
- * endless stream costs a bounded amount of memory.
+ * Passes a stream through as it arrives, read on the side by `record` (which keeps a bounded
+ * part of it). The client's head is written with the first body byte, so a stream that fails
+ * before then can still be retried. The client's pace sets the upstream's (backpressure), so
+ * an endless stream costs a bounded amount of memory.
  */
-export function passStream(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse, recordMaxBytes: number): Promise<BodyResult> {
-  const aggregator = new ChatStreamAggregator({ maxBytes: recordMaxBytes });
+export function passStream(attempt: UpstreamAttempt, upstream: IncomingMessage, res: ServerResponse, record: StreamRecord): Promise<BodyResult> {
   let sent = 0;
   const begin = () => {
     if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, clientResponseHeaders(upstream.headers));
   };
   const outcome = (failure?: AttemptFailure): BodyResult => {
-    aggregator.end();
-    const response = aggregator.result();
-    return { sent, failure, response, truncated: aggregator.truncated, usage: response.usage, skipped: aggregator.skipped };
+    record.end();
+    const error = record.streamError === undefined ? {} : { error: `the stream carried an error event: ${record.streamError}` };
+    return { sent, failure, response: record.result(), truncated: record.truncated, usage: record.usage, skipped: record.skipped, ...error };
   };
   return new Promise((resolve) => {
     const onDrain = () => upstream.resume();
@@ -111,7 +154,7 @@ export function passStream(attempt: UpstreamAttempt, upstream: IncomingMessage, 
       begin();
       sent += chunk.length;
       if (!res.write(chunk)) upstream.pause();
-      aggregator.push(chunk);
+      record.push(chunk);
     });
     upstream.on('end', () => {
       res.off('drain', onDrain);

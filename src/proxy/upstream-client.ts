@@ -1,7 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { envProxies, proxyFor, type EnvProxies } from './env-proxy.js';
-import { redactUrl } from './upstream-base.js';
+import { redactUrl } from '../config/redact-url.js';
 
 /**
  * Why an attempt got no complete answer: the upstream went silent, the connection failed, or

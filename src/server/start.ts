@@ -193,7 +193,7 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
   const closeLivePage = config.livePage ? await mountLivePage(http, follower, config.logFile) : undefined;
   let stopping = false;
   registerLocalRoutes(http, {
-    apis: createAgentApis({ responsesStore: new ResponsesStore(config.responsesStore) }),
+    apis: createAgentApis({ responsesStore: new ResponsesStore(config.responsesStore), maxTokensCap: config.maxTokensCap }),
     configuredModels: config.models,
     mode: config.agentApiMode,
     sessionLog,

@@ -30,6 +30,17 @@ export interface ChatTranslation<State> {
   state: State;
 }
 
+/** What a service sets for every translation it makes. */
+export interface TranslationOptions {
+  /** The largest `max_tokens` the Chat Completions request asks for (the agent's own value when smaller). */
+  maxTokensCap?: number;
+}
+
+/** Returns `maxTokens` capped at `options.maxTokensCap`. */
+export function cappedMaxTokens(maxTokens: number, options: TranslationOptions): number {
+  return options.maxTokensCap === undefined ? maxTokens : Math.min(maxTokens, options.maxTokensCap);
+}
+
 /** Turns the runtime's chat.completion.chunk events into one agent API's event stream, incrementally. */
 export interface AgentEventStream {
   /**

@@ -1,8 +1,8 @@
 /** The adapters of one service, and the route each answers. */
-import type { AgentApi } from './agent-api.js';
+import type { AgentApi, TranslationOptions } from './agent-api.js';
 import { chatCompletionsApi, type ChatCompletionsState } from './chat-completions-api.js';
 import { messagesApi } from './messages-api.js';
-import type { MessagesState } from './messages-request.js';
+import { messagesToChat, type MessagesState } from './messages-request.js';
 import { createResponsesApi } from './responses-api.js';
 import type { ResponsesState } from './responses-request.js';
 import { ResponsesStore } from './responses-store.js';
@@ -15,10 +15,15 @@ export interface AgentApis {
   responsesStore: ResponsesStore;
 }
 
-/** Returns the adapters of one service; its Responses are kept in `responsesStore` (a new default-bounded one if none is given). */
-export function createAgentApis(options: { responsesStore?: ResponsesStore } = {}): AgentApis {
+/**
+ * Returns the adapters of one service; its Responses are kept in `responsesStore` (a new
+ * default-bounded one if none is given), and `maxTokensCap` caps every translated request's max_tokens.
+ */
+export function createAgentApis(options: { responsesStore?: ResponsesStore } & TranslationOptions = {}): AgentApis {
   const responsesStore = options.responsesStore ?? new ResponsesStore();
-  return { chat: chatCompletionsApi, messages: messagesApi, responses: createResponsesApi(responsesStore), responsesStore };
+  const translation: TranslationOptions = { maxTokensCap: options.maxTokensCap };
+  const messages = options.maxTokensCap === undefined ? messagesApi : { ...messagesApi, toChat: (body: string) => messagesToChat(body, translation) };
+  return { chat: chatCompletionsApi, messages, responses: createResponsesApi(responsesStore, translation), responsesStore };
 }
 
 /**

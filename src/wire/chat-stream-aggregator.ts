@@ -1,7 +1,7 @@
-import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_RECORD_MAX_BYTES } from '../config/defaults.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
+import { SseReader, type SseEvent } from './sse-reader.js';
 
 /**
  * What a record left out, written as the record's `truncated` field: `reason` says what and why
@@ -41,9 +41,6 @@ interface ChoiceParts {
   logprobs: unknown[] | null | undefined;
 }
 
-/** An SSE event ends at a blank line, in any of the three line-ending styles. */
-const EVENT_BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
-
 /**
  * After the record is cut, an event is still read for the choice's finish reason and the usage,
  * which come last; only one this small, and only when it names one of them, so an endless
@@ -60,15 +57,10 @@ const LATE_EVENT = /"usage"|"finish_reason"\s*:\s*"|\[DONE\]/;
  * left out is described by `truncated`.
  */
 export class ChatStreamAggregator {
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly reader: SseReader;
   private readonly maxBytes: number;
-  private pending = '';
-  /** Dropping the rest of an event that grew past maxBytes before its end. */
-  private discarding = false;
   /** The kept events reached maxBytes: later ones are only read for their finish reason and usage. */
   private pastBound = false;
-  /** UTF-8 bytes of the stream read into whole events so far (their blank lines included). */
-  private eventBytes = 0;
   /** UTF-8 bytes of the events folded into the aggregate. */
   private keptBytes = 0;
   private readonly top: Json = {};
@@ -83,34 +75,20 @@ export class ChatStreamAggregator {
 
   constructor(options: ChatStreamAggregatorOptions = {}) {
     this.maxBytes = options.maxBytes ?? DEFAULT_RECORD_MAX_BYTES;
+    // An event longer than the whole bound can never be kept: the reader drops it as it grows.
+    this.reader = new SseReader(this.maxBytes);
   }
 
   /** Takes the next bytes of the stream. */
   push(bytes: Buffer): void {
-    const text = this.decoder.write(bytes);
-    if (text === '') return;
-    // Search only the new text (and the 3 chars before it, where a boundary may have begun), so a long event costs linear time.
-    EVENT_BOUNDARY.lastIndex = Math.max(0, this.pending.length - 3);
-    this.pending += text;
-    let start = 0;
-    let m: RegExpExecArray | null;
-    while ((m = EVENT_BOUNDARY.exec(this.pending)) !== null) {
-      const event = this.pending.slice(start, m.index);
-      const size = Buffer.byteLength(event) + m[0].length;
-      if (this.discarding) this.discarding = false;
-      else this.onEvent(event, size);
-      this.eventBytes += size;
-      start = m.index + m[0].length;
-    }
-    if (start > 0) this.pending = this.pending.slice(start);
-    if (this.pending.length > this.maxBytes) this.discardPending();
+    for (const event of this.reader.push(bytes)) this.onEvent(event);
+    this.noteOverlong();
   }
 
   /** Takes the end of the stream: a last event without its blank line still counts. */
   end(): void {
-    this.pending += this.decoder.end();
-    if (!this.discarding && this.pending.trim() !== '') this.onEvent(this.pending, Buffer.byteLength(this.pending));
-    this.pending = '';
+    for (const event of this.reader.end()) this.onEvent(event);
+    this.noteOverlong();
   }
 
   /** @returns the chat.completion the chunks so far amount to. */
@@ -121,29 +99,23 @@ export class ChatStreamAggregator {
     return out;
   }
 
-  /** An event longer than the whole bound can never be kept: drop what came of it, keeping only where its boundary may begin. */
-  private discardPending(): void {
-    this.cut(`an event longer than record_max_bytes (${this.maxBytes} bytes) was passed to the client but left out of the record`);
+  private noteOverlong(): void {
+    if (this.reader.overlong === 0 || this.truncated !== undefined) return;
+    this.cut(`an event longer than record_max_bytes (${this.maxBytes} bytes) was passed to the client but left out of the record`, this.reader.firstOverlongAt ?? 0);
     this.pastBound = true;
-    this.eventBytes += Buffer.byteLength(this.pending.slice(0, -3));
-    this.pending = this.pending.slice(-3);
-    this.discarding = true;
   }
 
-  /** Notes the first thing left out; `at_bytes` is where in the stream the event being read starts. */
-  private cut(reason: string): void {
-    this.truncated ??= { reason, at_bytes: this.eventBytes, limit_bytes: this.maxBytes };
+  /** Notes the first thing left out; `atBytes` is where in the stream the event left out starts. */
+  private cut(reason: string, atBytes: number): void {
+    this.truncated ??= { reason, at_bytes: atBytes, limit_bytes: this.maxBytes };
   }
 
-  /** `size`: the event's UTF-8 bytes with its blank line. */
-  private onEvent(event: string, size: number): void {
-    if (!this.pastBound && this.keptBytes + size > this.maxBytes) {
-      this.cut(`the answer passed record_max_bytes (${this.maxBytes} bytes): later events were passed to the client but left out of the record`);
+  private onEvent({ data, bytes, at }: SseEvent): void {
+    if (!this.pastBound && this.keptBytes + bytes > this.maxBytes) {
+      this.cut(`the answer passed record_max_bytes (${this.maxBytes} bytes): later events were passed to the client but left out of the record`, at);
       this.pastBound = true;
     }
-    if (this.pastBound && !(event.length <= LATE_EVENT_MAX_CHARS && LATE_EVENT.test(event))) return;
-    // Nearly every event is a single `data:` line: it needs no split into lines, no filter and no join.
-    const data = event.includes('\n') || event.includes('\r') ? dataOfLines(event) : dataOfLine(event);
+    if (this.pastBound && !(data.length <= LATE_EVENT_MAX_CHARS && LATE_EVENT.test(data))) return;
     if (data === '') return;
     if (data.trim() === '[DONE]') {
       this.done = true;
@@ -162,14 +134,14 @@ export class ChatStreamAggregator {
     }
     // The record nests a chunk's values no deeper than the chunk does, plus one level for the record itself.
     if (jsonDepthExceeds(chunk, MAX_JSON_DEPTH - 1)) {
-      this.cut(`an event nested deeper than a record may be (${MAX_JSON_DEPTH} levels) was passed to the client but left out of the record`);
+      this.cut(`an event nested deeper than a record may be (${MAX_JSON_DEPTH} levels) was passed to the client but left out of the record`, at);
       return;
     }
     if (this.pastBound) {
       this.onLateChunk(chunk);
       return;
     }
-    this.keptBytes += size;
+    this.keptBytes += bytes;
     this.onChunk(chunk);
   }
 
@@ -208,21 +180,6 @@ export class ChatStreamAggregator {
       } else if ('logprobs' in c && parts.logprobs === undefined) parts.logprobs = null;
     }
   }
-}
-
-/** @returns the payload of one event line when it is a `data:` field, else ''. */
-function dataOfLine(line: string): string {
-  if (!line.startsWith('data:')) return '';
-  return line.slice(line.startsWith('data: ') ? 6 : 5);
-}
-
-/** @returns the event's `data:` payloads joined by line breaks, as the SSE format defines. */
-function dataOfLines(event: string): string {
-  return event
-    .split(/\r\n|\r|\n/)
-    .filter((line) => line.startsWith('data:'))
-    .map(dataOfLine)
-    .join('\n');
 }
 
 function addDelta(parts: ChoiceParts, delta: Json): void {

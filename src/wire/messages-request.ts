@@ -7,7 +7,7 @@
  * (LiteLLM's key) for thinking signatures and redacted thinking.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { ChatTranslation } from './agent-api.js';
+import { cappedMaxTokens, type ChatTranslation, type TranslationOptions } from './agent-api.js';
 import { newId } from './chat-answer.js';
 import { describe, ExactJson } from './exact-json.js';
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
@@ -49,10 +49,10 @@ const IGNORED = new Set(['service_tier', 'inference_geo', 'speed', 'diagnostics'
 const PART_SEPARATOR = '\n';
 
 /**
- * Translates a Messages request body.
+ * Translates a Messages request body; `options.maxTokensCap` caps its max_tokens.
  * @throws InvalidJsonError when it is not JSON; InvalidArgumentError when it is not a Messages request.
  */
-export function messagesToChat(body: string): ChatTranslation<MessagesState> {
+export function messagesToChat(body: string, options: TranslationOptions = {}): ChatTranslation<MessagesState> {
   const json = new ExactJson();
   const req = json.readObject(body, 'a Messages request');
   if (!Array.isArray(req.messages)) throw new InvalidArgumentError(`messages: must be an array of {role, content} messages, not ${describe(req.messages)}`);
@@ -72,7 +72,7 @@ export function messagesToChat(body: string): ChatTranslation<MessagesState> {
     chat.tools = tools;
     if (req.tool_choice !== undefined) Object.assign(chat, toolChoice(req.tool_choice, names));
   }
-  if (typeof req.max_tokens === 'number') chat.max_tokens = req.max_tokens;
+  if (typeof req.max_tokens === 'number') chat.max_tokens = cappedMaxTokens(req.max_tokens, options);
   for (const key of ['temperature', 'top_p', 'top_k'] as const) if (req[key] !== undefined) chat[key] = req[key];
   const stopSequences = Array.isArray(req.stop_sequences) ? req.stop_sequences.filter((s): s is string => typeof s === 'string') : [];
   if (stopSequences.length > 0) chat.stop = stopSequences;

@@ -1,5 +1,5 @@
 /** The OpenAI Responses adapter (`POST /v1/responses`), what Codex speaks. */
-import type { AgentApi } from './agent-api.js';
+import type { AgentApi, TranslationOptions } from './agent-api.js';
 import { openAiErrorBody } from './error-bodies.js';
 import { chatToResponse } from './responses-answer.js';
 import { responsesToChat, type ResponsesState } from './responses-request.js';
@@ -21,11 +21,11 @@ const NO_CALL: ResponsesState = {
 };
 
 /** Returns the Responses adapter of a service, whose `previous_response_id`s are looked up in `store`. */
-export function createResponsesApi(store: ResponsesStore): AgentApi<ResponsesState> {
+export function createResponsesApi(store: ResponsesStore, options: TranslationOptions = {}): AgentApi<ResponsesState> {
   return {
     name: 'responses',
     endpoint: '/v1/responses',
-    toChat: (body) => responsesToChat(body, store),
+    toChat: (body) => responsesToChat(body, store, options),
     fromChat: (completion, state, index) => chatToResponse(completion, state, store, index),
     createStream: (state, index) => new ResponsesEventStream(state, store, index),
     finalToStream: responseToEvents,

@@ -8,7 +8,7 @@
  * `{"input": string}`, and tools only OpenAI runs (`web_search`, `file_search`…) are left out.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { ChatTranslation } from './agent-api.js';
+import { cappedMaxTokens, type ChatTranslation, type TranslationOptions } from './agent-api.js';
 import { newId } from './chat-answer.js';
 import { describe, ExactJson } from './exact-json.js';
 import { isJsonObject, type JsonObject as Json } from './json-object.js';
@@ -59,11 +59,11 @@ const IGNORED = new Set(['metadata', 'prompt_cache_key', 'service_tier', 'trunca
 const PART_SEPARATOR = '\n';
 
 /**
- * Translates a Responses request body.
+ * Translates a Responses request body; `options.maxTokensCap` caps its max_output_tokens.
  * @throws InvalidJsonError, InvalidArgumentError when it is not a Responses request;
  *   UnknownResponseError when its previous_response_id is not kept in `store`.
  */
-export function responsesToChat(body: string, store: ResponsesStore): ChatTranslation<ResponsesState> {
+export function responsesToChat(body: string, store: ResponsesStore, options: TranslationOptions = {}): ChatTranslation<ResponsesState> {
   const json = new ExactJson();
   const req = json.readObject(body, 'a Responses request');
   const dropped = new Set<string>();
@@ -95,7 +95,7 @@ export function responsesToChat(body: string, store: ResponsesStore): ChatTransl
     }
     if (typeof req.parallel_tool_calls === 'boolean') chat.parallel_tool_calls = req.parallel_tool_calls;
   }
-  if (typeof req.max_output_tokens === 'number') chat.max_tokens = req.max_output_tokens;
+  if (typeof req.max_output_tokens === 'number') chat.max_tokens = cappedMaxTokens(req.max_output_tokens, options);
   for (const key of ['temperature', 'top_p'] as const) if (req[key] !== undefined && req[key] !== null) chat[key] = req[key];
   const reasoning = isJsonObject(req.reasoning) ? req.reasoning : {};
   if (typeof reasoning.effort === 'string') chat.reasoning_effort = reasoning.effort;

@@ -120,6 +120,42 @@ describe('loadConfig', () => {
     assert.match((await loadError('request_timeout: 0\n')).message, /request_timeout \(--request-timeout\) must be a number of seconds from 0.001 s/);
   });
 
+  it('reads a proxy rule as a URL, or as {url, apis} naming the agent APIs its upstream speaks itself', async () => {
+    await writeFile(
+      file,
+      ['proxy_rules:', '  claude: {url: "https://anthropic.test/v1", apis: [messages, messages]}', '  gpt: {url: "https://openai.test/v1"}', '  default: http://vllm.test/v1', 'max_tokens_cap: 8192'].join('\n'),
+    );
+    const config = await loadConfig({ configFile: file, env });
+    assert.deepEqual(config.proxyRules, { claude: 'https://anthropic.test/v1', gpt: 'https://openai.test/v1', default: 'http://vllm.test/v1' });
+    assert.deepEqual(config.proxyRuleApis, { claude: ['messages'] });
+    assert.equal(config.maxTokensCap, 8192);
+    assert.equal((await loadConfig({ env })).maxTokensCap, undefined, 'no cap unless configured');
+    assert.deepEqual(resolveServiceConfig({ proxyRules: { m: { url: 'http://h/v1', apis: ['responses', 'chat'] } } }, env).proxyRuleApis, { m: ['responses', 'chat'] });
+  });
+
+  it('names what is wrong inside a proxy rule, and refuses a max_tokens_cap under 1', async () => {
+    assert.match((await loadError('proxy_rules:\n  m: {url: "http://h/v1", apis: [gemini]}\n')).message, /key "proxy_rules.m.apis\[0\]" must be one of "chat", "messages", "responses", got "gemini"/);
+    assert.match((await loadError('proxy_rules:\n  m: {url: "http://h/v1", api: [messages]}\n')).message, /key "proxy_rules.m" has an unknown key "api"/);
+    assert.match((await loadError('proxy_rules:\n  m: 5\n')).message, /key "proxy_rules.m" must be a URL, or a mapping \{url, apis\}.*, got 5/);
+    assert.match((await loadError('proxy_rules:\n  m: {url: nope}\n')).message, /key "proxy_rules.m.url" must be an http\(s\) URL/);
+    assert.match((await loadError('max_tokens_cap: 0\n')).message, /max_tokens_cap must be a whole number from 1 to/);
+    assert.throws(() => resolveServiceConfig({ proxyRules: { m: { url: 'http://h/v1', apis: ['gemini' as 'chat'] } } }, env), /proxy_rules.m.apis must be a list of "chat", "messages", "responses", got "gemini"/);
+  });
+
+  it('never quotes the credentials of a bad upstream URL in its error', async () => {
+    for (const yaml of [
+      'proxy_base_url: "http ://alice:hunter2@b.test/v1"',
+      'proxy_base_url: "http://alice:hunter2@:99999/v1"',
+      'proxy_rules:\n  m: "http:/alice:hunter2@:99999/v1"',
+      'proxy_rules:\n  m: {url: "https://alice:hunter2@d.test:99999/v1", apis: [messages]}',
+      'proxy_rules:\n  m: {url: "https://h:99999/v1?api_key=hunter2"}',
+    ]) {
+      const err = await loadError(`${yaml}\n`);
+      assert.match(err.message, /must be an http\(s\) URL/);
+      assert.ok(!err.message.includes('hunter2'), err.message);
+    }
+  });
+
   it('refuses a missing file, a file that is not YAML and a YAML that is not a mapping, naming the file', async () => {
     const missing = join(dir, 'absent.yaml');
     const err = await loadConfig({ configFile: missing, env }).then(

@@ -133,6 +133,46 @@ async function readJsonLines(file: string): Promise<Record<string, unknown>[]> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** A chat.completion whose one choice is `message`. */
+export function chatCompletion(message: object, finishReason = 'stop', usage: object = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }): object {
+  return { id: 'chatcmpl-up', object: 'chat.completion', created: 1, model: 'upstream-model', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason }], usage };
+}
+
+/** Answers with an event stream of `events` (SSE texts) and ends it. */
+export function sse(res: ServerResponse, events: readonly string[]): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const e of events) res.write(e);
+  res.end();
+}
+
+/** An upstream answer that never ends: `chunk` again and again, as fast as the reader takes it (after `head`, unless a head went out). */
+export function flood(res: ServerResponse, head: Record<string, string>, chunk: Buffer | string, status = 200): void {
+  if (!res.headersSent) res.writeHead(status, head);
+  const pump = () => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once('drain', pump);
+  };
+  pump();
+}
+
+/** POSTs `body` to `path` on the proxy. */
+export function postTo(proxy: TestProxy, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${proxy.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The data of each event of an SSE text, parsed (`[DONE]` and comments left out). */
+export function sseData(text: string): Record<string, unknown>[] {
+  return text
+    .split(/\n\n/)
+    .map((event) => event.split('\n').find((line) => line.startsWith('data: '))?.slice('data: '.length))
+    .filter((data): data is string => data !== undefined && data !== '[DONE]')
+    .map((data) => JSON.parse(data) as Record<string, unknown>);
+}
+
 /** POSTs to the proxy's chat endpoint. */
 export function post(proxy: TestProxy, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${proxy.url}/v1/chat/completions`, {

@@ -7,6 +7,7 @@ import {
   ScriptedUpstream,
   chunkEvent,
   eventually,
+  flood,
   json,
   post,
   rawPost,
@@ -82,6 +83,13 @@ describe('proxy forwarding', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("keeps a base's query string a query (Azure's ?api-version=): the path goes before it", async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, COMPLETION));
+    proxy = await startProxy({ proxyBaseUrl: `${upstream.baseUrl}/openai/deployments/gpt-4o?api-version=2024-06-01` });
+    assert.equal((await post(proxy, { model: 'm', messages: [] })).status, 200);
+    assert.equal(upstream.calls[0]!.url, '/v1/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01');
   });
 
   it('answers 400 in the OpenAI error shape to a body that is not a JSON object, and forwards nothing', async () => {
@@ -408,16 +416,6 @@ describe('proxy recording', () => {
     assert.deepEqual(record!.response, COMPLETION);
   });
 });
-
-/** An upstream answer that never ends: `chunk` again and again, as fast as the reader takes it. */
-function flood(res: import('node:http').ServerResponse, head: Record<string, string>, chunk: Buffer, status = 200): void {
-  res.writeHead(status, head);
-  const pump = () => {
-    while (!res.destroyed && res.write(chunk));
-    if (!res.destroyed) res.once('drain', pump);
-  };
-  pump();
-}
 
 describe('proxy bounds on what an upstream answer may cost', () => {
   let upstream: ScriptedUpstream;

@@ -2,21 +2,27 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMPLETION, post, startProxy, type TestProxy } from './fixtures.js';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { COMPLETION, ScriptedUpstream, chatCompletion, chunkEvent, json, post, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+
+let dir: string;
+let file: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rms-replay-'));
+  file = join(dir, 'recording.jsonl');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('proxy replay', () => {
-  let dir: string;
-  let file: string;
   let replay: TestProxy | undefined;
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rms-replay-'));
-    file = join(dir, 'recording.jsonl');
-  });
   afterEach(async () => {
     await replay?.close();
     replay = undefined;
-    await rm(dir, { recursive: true, force: true });
   });
 
   const record = (n: number, extra: object = {}) =>
@@ -109,5 +115,121 @@ describe('proxy replay', () => {
     await assert.rejects(startProxy({ replayFile: file }), /line 2 is not valid JSON/);
     await writeFile(file, `${record(1)}\n${record(2)}\n[1,2]\n`);
     await assert.rejects(startProxy({ replayFile: file }), /line 3 is not a recorded call/);
+  });
+});
+
+describe('proxy replay of agent API calls', () => {
+  let upstream: ScriptedUpstream | undefined;
+  let live: TestProxy | undefined;
+  let replay: TestProxy | undefined;
+
+  afterEach(async () => {
+    await live?.close();
+    await replay?.close();
+    await upstream?.close();
+    live = replay = upstream = undefined;
+  });
+
+  const TOOL_STREAM = [
+    chunkEvent({ role: 'assistant', reasoning_content: 'a tool is needed' }),
+    chunkEvent({ content: 'Checking.' }),
+    chunkEvent({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] }),
+    chunkEvent({}, 'tool_calls', { usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }),
+    'data: [DONE]\n\n',
+  ];
+  const TOOL = { name: 'get_weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } };
+  const FN = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false };
+
+  /** One agent session: the same calls, live or replayed. */
+  async function session(proxy: TestProxy) {
+    const anthropic = new Anthropic({ baseURL: proxy.url, apiKey: 'k', maxRetries: 0 });
+    const openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    const ask = { model: 'claude-x', max_tokens: 64, tools: [TOOL], messages: [{ role: 'user' as const, content: 'weather?' }] };
+    const messagesPlain = await anthropic.messages.create(ask);
+    const messagesStreamed = await anthropic.messages.stream(ask).finalMessage();
+    const count = (await (await postTo(proxy, '/v1/messages/count_tokens', { model: 'claude-x', messages: ask.messages })).json()) as object;
+    const responsesPlain = await openai.responses.create({ model: 'gpt-x', input: 'weather?', tools: [FN] });
+    const responsesStreamed = await openai.responses.stream({ model: 'gpt-x', input: 'weather?', tools: [FN], previous_response_id: responsesPlain.id }).finalResponse();
+    const chat = await openai.chat.completions.create({ model: 'gpt-x', messages: [{ role: 'user', content: 'hi' }] });
+    return { messagesPlain, messagesStreamed, count, responsesPlain, responsesStreamed, chat };
+  }
+
+  it('gives each agent its recorded answer again, plain and streamed, in its own API, without any upstream', async () => {
+    upstream = await ScriptedUpstream.start((call, res) => {
+      if (!JSON.parse(call.body.toString()).stream) return json(res, 200, chatCompletion({ content: 'plain answer', tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } }] }, 'tool_calls'));
+      sse(res, TOOL_STREAM);
+    });
+    live = await startProxy({ proxyBaseUrl: upstream.baseUrl });
+    const recorded = await session(live);
+    await recordsOnce(live, 5);
+    await upstream.close();
+    upstream = undefined;
+
+    replay = await startProxy({ replayFile: live.recordingFile });
+    const again = await session(replay);
+    assert.deepEqual(again.messagesPlain, recorded.messagesPlain);
+    assert.deepEqual(again.messagesStreamed.content, recorded.messagesStreamed.content);
+    assert.deepEqual([again.messagesStreamed.id, again.messagesStreamed.stop_reason], [recorded.messagesStreamed.id, 'tool_use']);
+    assert.deepEqual(again.count, recorded.count, 'count_tokens is estimated, and takes no recorded call');
+    assert.deepEqual(again.responsesPlain, recorded.responsesPlain);
+    assert.deepEqual(again.responsesStreamed.output, recorded.responsesStreamed.output);
+    assert.equal(again.responsesStreamed.id, recorded.responsesStreamed.id);
+    assert.deepEqual(again.chat, recorded.chat);
+    assert.deepEqual(await replay.records(), [], 'a replay records nothing');
+  });
+
+  it('translates a recorded chat completion for an agent call when the record has no answer in its API (a chat-only recording)', async () => {
+    const response = chatCompletion({ content: 'Checking.', tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] }, 'tool_calls');
+    await writeFile(file, Array.from({ length: 4 }, () => JSON.stringify({ model: 'm', status: 'success', request: {}, response })).join('\n'));
+    replay = await startProxy({ replayFile: file });
+    const anthropic = new Anthropic({ baseURL: replay.url, apiKey: 'k', maxRetries: 0 });
+    const ask = { model: 'm', max_tokens: 64, tools: [TOOL], messages: [{ role: 'user' as const, content: 'weather?' }] };
+    for (const message of [await anthropic.messages.create(ask), await anthropic.messages.stream(ask).finalMessage()]) {
+      const use = message.content.find((b) => b.type === 'tool_use') as { id: string; input: unknown };
+      assert.deepEqual([use.id, use.input, message.stop_reason], ['call_9', { city: 'Oslo' }, 'tool_use']);
+    }
+    const openai = new OpenAI({ baseURL: `${replay.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    // previous_response_id names a response this replay never made: a replay sends nothing, so it needs no chain.
+    for (const answer of [await openai.responses.create({ model: 'm', input: 'hi', tools: [FN], previous_response_id: 'resp_live' }), await openai.responses.stream({ model: 'm', input: 'hi', tools: [FN] }).finalResponse()]) {
+      const call = answer.output.find((o) => o.type === 'function_call') as { call_id: string; arguments: string };
+      assert.deepEqual([call.call_id, call.arguments], ['call_9', '{"city":"Oslo"}']);
+    }
+  });
+
+  it('replays a pass-through recording, and the agent error a translated call got, with its status', async () => {
+    const message = { id: 'msg_p', type: 'message', role: 'assistant', model: 'c', content: [{ type: 'text', text: 'passed' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } };
+    upstream = await ScriptedUpstream.start((call, res) => {
+      if (call.url.startsWith('/v1/messages')) return json(res, 200, message);
+      json(res, 400, { object: 'error', message: 'prompt too long' });
+    });
+    live = await startProxy({ proxyRules: { c: { url: upstream.baseUrl, apis: ['messages'] }, default: upstream.baseUrl } });
+    const anthropic = new Anthropic({ baseURL: live.url, apiKey: 'k', maxRetries: 0 });
+    const liveMessage = await anthropic.messages.create({ model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    const liveError = await postTo(live, '/v1/messages', { model: 'other', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    const liveErrorBody = await liveError.text();
+    await recordsOnce(live, 2);
+    replay = await startProxy({ replayFile: live.recordingFile });
+    const again = new Anthropic({ baseURL: replay.url, apiKey: 'k', maxRetries: 0 });
+    const streamed = await again.messages.stream({ model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+    assert.deepEqual([streamed.id, streamed.content, streamed.stop_reason, streamed.usage], [liveMessage.id, liveMessage.content, liveMessage.stop_reason, liveMessage.usage]);
+    const error = await postTo(replay, '/v1/messages', { model: 'other', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(error.status, 400);
+    assert.equal(await error.text(), liveErrorBody);
+  });
+
+  it('answers a recorded too-large failure with RMS_RESPONSE_TOO_LARGE and no retry, on chat and agent routes alike', async () => {
+    upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, { pad: 'x'.repeat(4096) }));
+    live = await startProxy({ proxyBaseUrl: upstream.baseUrl, responseLimitBytes: 1024 });
+    assert.equal((await post(live, { model: 'm', messages: [] })).status, 502);
+    assert.equal((await postTo(live, '/v1/messages', { model: 'm', max_tokens: 8, messages: [] })).status, 502);
+    await recordsOnce(live, 2);
+    replay = await startProxy({ replayFile: live.recordingFile });
+    const chat = await post(replay, { model: 'm', messages: [] });
+    assert.equal(chat.status, 502);
+    assert.equal(chat.headers.get('x-should-retry'), 'false');
+    assert.equal(((await chat.json()) as { error: { code: string } }).error.code, 'RMS_RESPONSE_TOO_LARGE');
+    const messages = await postTo(replay, '/v1/messages', { model: 'm', max_tokens: 8, messages: [] });
+    assert.equal(messages.status, 502);
+    assert.match(((await messages.json()) as { error: { message: string } }).error.message, /^RMS_RESPONSE_TOO_LARGE: /);
   });
 });
