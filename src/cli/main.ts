@@ -13,7 +13,7 @@ import { ANTI_CALL_FLAGS, type AntiCallOptions } from './parse-options.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-status.js';
 import { runCommand } from './run-command.js';
 
-const SUBCOMMANDS = new Set(['start', 'stop', 'watch-agent', 'anti-call-llm', 'status']);
+const SUBCOMMANDS = new Set(['start', 'stop', 'watch-agent', 'anti-call-llm', 'status', 'trace']);
 const VERSION_FLAGS = new Set(['--version', '-V']);
 
 /** `rock-model-service start` means `rock model-service start`: both binaries run this program. */

@@ -31,6 +31,10 @@ export function buildProgram(args: readonly string[]): Command {
     )
     .option('--recording-file <file>', 'proxy mode: JSONL file recording every call')
     .option('--replay-file <file>', 'proxy mode: answer from this recording instead of an upstream')
+    .option('--agent-api <mode>', 'local mode: translated (default: the runtime sees and answers Chat Completions) or native (the agent\'s own API)')
+    .option('--model <names>', 'comma-separated models GET /v1/models lists besides those the agents name')
+    .option('--max-tokens-cap <n>', 'cap max_tokens of translated Messages and Responses requests (default: no cap)')
+    .option('--live-page', 'local mode: serve the live session page at GET / (off by default: conversations are private)')
     .option('--foreground', 'run in this process instead of in the background')
     .exitOverride()
     .action(async (options) => {

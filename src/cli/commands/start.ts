@@ -36,6 +36,10 @@ export interface StartOptions {
   requestTimeout?: string;
   recordingFile?: string;
   replayFile?: string;
+  agentApi?: string;
+  model?: string;
+  maxTokensCap?: string;
+  livePage?: boolean;
   foreground?: boolean;
 }
 
@@ -73,6 +77,10 @@ async function resolveConfig(options: StartOptions): Promise<ServiceConfig> {
     requestTimeoutMs: options.requestTimeout === undefined ? undefined : parseSeconds('--request-timeout', options.requestTimeout) * 1000,
     recordingFile: options.recordingFile,
     replayFile: options.replayFile,
+    agentApiMode: options.agentApi === undefined ? undefined : parseAgentApiMode(options.agentApi),
+    models: options.model === undefined ? undefined : parseModels(options.model),
+    maxTokensCap: options.maxTokensCap === undefined ? undefined : parseInteger('--max-tokens-cap', options.maxTokensCap, 1, Number.MAX_SAFE_INTEGER),
+    livePage: options.livePage,
   };
   if (options.configFile === undefined) {
     // Without a file there is nothing for YAML and zod to read: skipping them saves about 20 ms
@@ -82,6 +90,17 @@ async function resolveConfig(options: StartOptions): Promise<ServiceConfig> {
   }
   const { loadConfig } = await import('../../config/load.js');
   return loadConfig({ configFile: options.configFile, overrides });
+}
+
+function parseAgentApiMode(text: string): 'translated' | 'native' {
+  if (text !== 'translated' && text !== 'native') throw new UsageError(`--agent-api must be "translated" or "native", got ${quoted(text)}`);
+  return text;
+}
+
+function parseModels(text: string): string[] {
+  const models = text.split(',').map((name) => name.trim());
+  if (models.some((name) => name === '')) throw new UsageError(`--model must be comma-separated model names, got ${quoted(text)}`);
+  return models;
 }
 
 function parseStatusCodes(text: string): number[] {
