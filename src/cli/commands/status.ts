@@ -6,6 +6,7 @@ import { describeFileType } from '../../log-file/index.js';
 import { isHealthOf } from '../../process/service-health.js';
 import { LOG_FILE_NAME } from '../../protocol/markers.js';
 import { getScanEngine, openScanner, type ScanEngine } from '../../scanner/index.js';
+import { scannerStatus } from '../../scanner/load.js';
 import { KindMask, RecordKind } from '../../scanner/types.js';
 import { VERSION } from '../../version.js';
 import { httpRequest } from '../http-request.js';
@@ -46,6 +47,12 @@ export async function status(options: StatusOptions): Promise<void> {
   }
   Object.assign(out, readLog(logFile, engine));
   out.scanner = engine?.kind ?? 'unavailable';
+  if (engine !== undefined) {
+    // Why this installation runs what it runs: the native scanner's fault guard, or why it fell back.
+    const scanner = scannerStatus();
+    out.scanner_fault_guard = scanner.faultGuard;
+    if (scanner.fallback !== undefined) out.scanner_fallback = scanner.fallback;
+  }
   writeStdoutSync(options.json ? `${JSON.stringify(out)}\n` : Object.entries(out).map(([k, v]) => `${k}: ${v ?? '-'}\n`).join(''));
   if (scannerError !== undefined) throw scannerError;
 }
