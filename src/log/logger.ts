@@ -3,7 +3,8 @@
  * set, else stderr. pino writes one JSON object a line; on a terminal the same records are
  * printed as human-readable lines (ISO time, level name, message, fields).
  */
-import { mkdirSync } from 'node:fs';
+import { constants, mkdirSync } from 'node:fs';
+import { openRegularFile } from '../log-file/index.js';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import { ConfigError } from '../errors.js';
@@ -39,7 +40,9 @@ export function createLogger(level: LogLevel, file: string | undefined): Logger 
   if (file !== undefined) {
     // ROCK_LOGGING_PATH may not exist yet in a fresh sandbox.
     mkdirSync(dirname(file), { recursive: true });
-    return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: file, sync: true, append: true, mkdir: true }));
+    // Never through a final symbolic link: the service often runs as root.
+    const fd = openRegularFile(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 'the service log');
+    return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: fd, sync: true }));
   }
   if (process.stderr.isTTY) {
     return pino({ level, base: undefined }, { write: (line: string) => void process.stderr.write(formatLogLine(line)) });

@@ -1,5 +1,6 @@
 /** `rock model-service trace FILE`: a session log, trajectory or recording shown as a conversation. */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { openRegularFile } from '../../log-file/index.js';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../../errors.js';
@@ -63,8 +64,9 @@ export async function trace(file: string, options: TraceOptions): Promise<void> 
   let output: StreamOutput;
   let fileStream: WriteStream | undefined;
   if (options.html !== undefined) {
-    fileStream = createWriteStream(options.html);
-    await once(fileStream, 'open');
+    // Written without following a final symbolic link, and only into a regular file.
+    const fd = openRegularFile(options.html, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 'the --html file');
+    fileStream = createWriteStream('', { fd });
     output = new StreamOutput(fileStream);
   } else {
     output = new StreamOutput(process.stdout);
