@@ -142,11 +142,17 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
   const turns = new Turns(router, config.maxOrphanedTurns);
   const calls: WaitingCalls = { waiting: new Set(), abandoned: 0 };
   let latestResponse = 0;
+  let endLogged = false;
   follower.onRecords((batch) => {
     const r = batch.records;
     for (let i = 0; i < batch.count; i++) {
       const b = i * RECORD_STRIDE;
       if (r[b + F_KIND] === RecordKind.Response && r[b + F_INDEX]! > latestResponse) latestResponse = r[b + F_INDEX]!;
+      // A SESSION_END this service did not write (the runtime's, another writer's) is a turn event too.
+      if (r[b + F_KIND] === RecordKind.SessionEnd && !endLogged && !sessionLog.ended) {
+        endLogged = true;
+        log.info({ log: config.logFile }, 'SESSION_END is in the log (not written by this service): the session has ended');
+      }
     }
   });
   const metrics = createServiceMetrics('local', scannerKind, {
