@@ -2,9 +2,11 @@
  * Entry of the `rock` / `rock-model-service` program (SPEC section 6). `anti-call-llm` starts
  * once per turn in every sandbox, so a well-formed call of it is read with node's own
  * parseArgs and runs without loading commander (about 10 ms of a 50 ms start here, and more
- * on a loaded machine); `--version` alone is answered without it too. Anything else, and any
- * anti-call whose flags the quick reading does not accept exactly, goes to the commander
- * program, which owns usage, help and error messages.
+ * on a loaded machine); `--version` alone is answered without it too, and so is the service
+ * process itself (`start --foreground`, which a background `start` launches: every sandbox runs
+ * one, and commander would hold about a megabyte of its memory). Anything else, and any call whose
+ * flags the quick reading does not accept exactly, goes to the commander program, which owns
+ * usage, help and error messages.
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ import type { CommanderError } from 'commander';
 import { ANTI_CALL_FLAGS, type AntiCallOptions } from './parse-options.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-status.js';
 import { runCommand } from './run-command.js';
+import { START_FLAGS, startArgs, type StartOptions } from './start-flags.js';
 
 const SUBCOMMANDS = new Set(['start', 'stop', 'watch-agent', 'anti-call-llm', 'status', 'trace']);
 const VERSION_FLAGS = new Set(['--version', '-V']);
@@ -40,6 +43,22 @@ function quickAntiCallOptions(args: readonly string[]): AntiCallOptions | undefi
   }
 }
 
+/** The start flags of `model-service start … --foreground` when they are plainly well-formed; undefined sends the call to commander. */
+function quickForegroundStart(args: readonly string[]): StartOptions | undefined {
+  if (args[0] !== 'model-service' || args[1] !== 'start' || !args.includes('--foreground')) return undefined;
+  try {
+    const { values } = parseArgs({
+      args: args.slice(2),
+      options: Object.fromEntries(START_FLAGS.map((flag) => [flag.name, { type: flag.value === undefined ? ('boolean' as const) : ('string' as const) }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    return Object.fromEntries(START_FLAGS.map((flag) => [flag.key, values[flag.name]])) as StartOptions;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `rock --version` and `rock model-service --version`, exactly. */
 function asksVersion(args: readonly string[]): boolean {
   const rest = args[0] === 'model-service' ? args.slice(1) : args;
@@ -53,6 +72,12 @@ async function main(argv: readonly string[]): Promise<void> {
   if (quick !== undefined) {
     const { antiCallLlm } = await import('./commands/anti-call-llm.js');
     await runCommand('anti-call-llm', () => antiCallLlm(quick));
+    return;
+  }
+  const foreground = quickForegroundStart(args);
+  if (foreground !== undefined) {
+    const { start } = await import('./commands/start.js');
+    await runCommand('start', () => start(foreground, startArgs(args)));
     return;
   }
   if (asksVersion(args)) {

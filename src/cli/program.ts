@@ -3,10 +3,11 @@
  * here. Each command's module is imported only when that command runs.
  */
 import { Command } from 'commander';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PROXY_REQUEST_TIMEOUT_MS, DEFAULT_RETRYABLE_STATUS_CODES } from '../config/defaults.js';
+import { DEFAULT_PORT } from '../config/defaults.js';
 import { VERSION } from '../version.js';
 import { ANTI_CALL_FLAGS } from './parse-options.js';
 import { runCommand as run } from './run-command.js';
+import { START_FLAGS, startArgs } from './start-flags.js';
 
 /** Returns the whole program; `args` are the normalised arguments (the background start passes its own flags on). */
 export function buildProgram(args: readonly string[]): Command {
@@ -16,31 +17,12 @@ export function buildProgram(args: readonly string[]): Command {
     .exitOverride();
   const group = program.command('model-service').description('start, stop and drive the model service').version(VERSION).exitOverride();
 
-  group
-    .command('start')
-    .description('start the model service (in the background unless --foreground)')
-    .option('--type <type>', 'local or proxy (default local)')
-    .option('--config-file <file>', 'YAML config file (snake_case keys); flags override it')
-    .option('--host <host>', `address to listen on (default ${DEFAULT_HOST})`)
-    .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`)
-    .option('--proxy-base-url <url>', 'proxy mode: upstream base URL')
-    .option('--retryable-status-codes <codes>', `proxy mode: comma-separated statuses to retry (default ${DEFAULT_RETRYABLE_STATUS_CODES.join(',')})`)
-    .option(
-      '--request-timeout <seconds>',
-      `local mode: how long a request waits for its response (default: no limit); proxy mode: upstream timeout (default ${DEFAULT_PROXY_REQUEST_TIMEOUT_MS / 1000} s)`,
-    )
-    .option('--recording-file <file>', 'proxy mode: JSONL file recording every call')
-    .option('--replay-file <file>', 'proxy mode: answer from this recording instead of an upstream')
-    .option('--agent-api <mode>', 'local mode: translated (default: the runtime sees and answers Chat Completions) or native (the agent\'s own API)')
-    .option('--model <names>', 'comma-separated models GET /v1/models lists besides those the agents name')
-    .option('--max-tokens-cap <n>', 'cap max_tokens of translated Messages and Responses requests (default: no cap)')
-    .option('--live-page', 'local mode: serve the live session page at GET / (off by default: conversations are private)')
-    .option('--foreground', 'run in this process instead of in the background')
-    .exitOverride()
-    .action(async (options) => {
-      const { start } = await import('./commands/start.js');
-      await run('start', () => start(options, startArgs(args)));
-    });
+  const startCommand = group.command('start').description('start the model service (in the background unless --foreground)');
+  for (const flag of START_FLAGS) startCommand.option(flag.value === undefined ? `--${flag.name}` : `--${flag.name} ${flag.value}`, flag.description);
+  startCommand.exitOverride().action(async (options) => {
+    const { start } = await import('./commands/start.js');
+    await run('start', () => start(options, startArgs(args)));
+  });
 
   group
     .command('stop')
@@ -101,7 +83,3 @@ export function buildProgram(args: readonly string[]): Command {
   return program;
 }
 
-/** The flags of `start` as given (after `model-service start`), to hand to the background copy, which adds --foreground itself. */
-function startArgs(args: readonly string[]): string[] {
-  return args.slice(2).filter((arg) => arg !== '--foreground');
-}

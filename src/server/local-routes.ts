@@ -4,21 +4,22 @@
  * `/v1/agent/watch` ends the session when the agent exits.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { HttpService, RouteOptions } from '../http/http-service.js';
+import type { HttpService, RouteContext, RouteOptions } from '../http/http-service.js';
 import { sendJson } from '../http/reply.js';
 import { decodeUtf8, parseJsonText } from '../protocol/index.js';
 import type { AgentApi } from '../wire/agent-api.js';
 import type { AgentApis } from '../wire/agent-apis.js';
+import { chatCompletionsApi } from '../wire/chat-completions-api.js';
 import { anthropicErrorBody } from '../wire/error-bodies.js';
 import { isJsonObject } from '../wire/json-object.js';
 import { modelBody, modelsListBody } from '../wire/models-list.js';
-import { countTokensBody } from '../wire/token-estimate.js';
 import type { AgentWatcher } from './agent-watch.js';
 import { serveLocalCall, type LocalCallDeps } from './local-calls.js';
 
 export interface LocalRouteDeps extends LocalCallDeps {
   agents: AgentWatcher;
-  apis: AgentApis;
+  /** The agent API adapters, loaded on first use. */
+  apis: () => Promise<AgentApis>;
   /** Models named in the configuration; the session's own are added as agents name them. */
   configuredModels: readonly string[];
 }
@@ -28,13 +29,20 @@ const ANTHROPIC: RouteOptions = { shape: anthropicErrorBody, requestIdHeaders: [
 
 /** Registers the agent API routes, the models list and POST /v1/agent/watch on `http`. */
 export function registerLocalRoutes(http: HttpService, deps: LocalRouteDeps): void {
-  const { apis } = deps;
-  const call = (api: AgentApi<unknown>) => (ctx: Parameters<typeof serveLocalCall>[0]) => serveLocalCall(ctx, api, deps);
-  http.route('POST', '/v1/chat/completions', call(apis.chat as AgentApi<unknown>));
-  http.route('POST', '/v1/messages', call(apis.messages as AgentApi<unknown>), ANTHROPIC);
-  http.route('POST', '/v1/responses', call(apis.responses as AgentApi<unknown>));
+  const call = (pick: (apis: AgentApis) => unknown) => async (ctx: RouteContext) => serveLocalCall(ctx, pick(await deps.apis()) as AgentApi<unknown>, deps);
+  http.route('POST', '/v1/chat/completions', (ctx) => serveLocalCall(ctx, chatCompletionsApi as AgentApi<unknown>, deps));
+  http.route('POST', '/v1/messages', call((apis) => apis.messages), ANTHROPIC);
+  http.route('POST', '/v1/responses', call((apis) => apis.responses));
   // An estimate, documented as one: no tokenizer runs here, and nothing goes into the log.
-  http.route('POST', '/v1/messages/count_tokens', async (ctx) => sendJson(ctx.res, 200, countTokensBody(decodeUtf8(await ctx.body()))), ANTHROPIC);
+  http.route(
+    'POST',
+    '/v1/messages/count_tokens',
+    async (ctx) => {
+      const { countTokensBody } = await import('../wire/token-estimate.js');
+      sendJson(ctx.res, 200, countTokensBody(decodeUtf8(await ctx.body())));
+    },
+    ANTHROPIC,
+  );
 
   const modelIds = (): string[] => [...deps.configuredModels, ...deps.models];
   http.route('GET', '/v1/models', (ctx) => sendJson(ctx.res, 200, modelsListBody(modelIds())));

@@ -13,8 +13,7 @@ import { HttpService } from '../http/http-service.js';
 import { sendJson } from '../http/reply.js';
 import { checkLogLevel, createLogger, type Logger } from '../log/logger.js';
 import { getScanEngine } from '../scanner/load.js';
-import { createAgentApis } from '../wire/agent-apis.js';
-import { ResponsesStore } from '../wire/responses-store.js';
+import type { AgentApis } from '../wire/agent-apis.js';
 import { F_INDEX, F_KIND, RECORD_STRIDE, RecordKind } from '../scanner/types.js';
 import { VERSION } from '../version.js';
 import { AgentWatcher } from './agent-watch.js';
@@ -199,7 +198,7 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
   const closeLivePage = config.livePage ? await mountLivePage(http, follower, config.logFile) : undefined;
   let stopping = false;
   registerLocalRoutes(http, {
-    apis: createAgentApis({ responsesStore: new ResponsesStore(config.responsesStore), maxTokensCap: config.maxTokensCap }),
+    apis: lazyAgentApis(config),
     configuredModels: config.models,
     mode: config.agentApiMode,
     sessionLog,
@@ -231,6 +230,18 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
       },
     },
   };
+}
+
+/**
+ * The Messages and Responses adapters, loaded at their first call: a service whose agents speak
+ * Chat Completions never compiles them (about a megabyte of a service's resident memory).
+ */
+function lazyAgentApis(config: ServiceConfig): () => Promise<AgentApis> {
+  let loading: Promise<AgentApis> | undefined;
+  return () =>
+    (loading ??= Promise.all([import('../wire/agent-apis.js'), import('../wire/responses-store.js')]).then(([{ createAgentApis }, { ResponsesStore }]) =>
+      createAgentApis({ responsesStore: new ResponsesStore(config.responsesStore), maxTokensCap: config.maxTokensCap }),
+    ));
 }
 
 async function startProxy(config: ServiceConfig, http: HttpService, metrics: ServiceMetrics, log: Logger): Promise<ModeHandle> {

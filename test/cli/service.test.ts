@@ -250,6 +250,7 @@ describe('rock model-service start, stop, status, watch-agent', function () {
           latest_response: '-',
           session_ended: 'false',
           scanner: 'ts',
+          scanner_fault_guard: 'not-needed',
         });
         const json = JSON.parse((await ws.rock(['status', '--json'])).stdout);
         assert.equal(json.status, 'not running');

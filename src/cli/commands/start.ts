@@ -24,24 +24,9 @@ import { VERSION } from '../../version.js';
 import { httpRequest, serviceUrl } from '../http-request.js';
 import { parseInteger, parseSeconds, quoted } from '../parse-options.js';
 import { pidFilePath, readServiceRecord, removeServiceFiles, runningService, writeServiceFiles, type ServiceRecord } from '../service-files.js';
+import type { StartOptions } from '../start-flags.js';
 import { writeStdoutSync } from '../write-stdout.js';
 
-export interface StartOptions {
-  type?: string;
-  configFile?: string;
-  host?: string;
-  port?: string;
-  proxyBaseUrl?: string;
-  retryableStatusCodes?: string;
-  requestTimeout?: string;
-  recordingFile?: string;
-  replayFile?: string;
-  agentApi?: string;
-  model?: string;
-  maxTokensCap?: string;
-  livePage?: boolean;
-  foreground?: boolean;
-}
 
 const HEALTH_POLL_MS = 50;
 const STDERR_TAIL_BYTES = 2048;
