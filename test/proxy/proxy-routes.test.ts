@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { resolveServiceConfig } from '../../src/config/resolve.js';
 import { HttpService } from '../../src/http/http-service.js';
-import { registerProxyRoutes } from '../../src/proxy/index.js';
+import { registerProxyRoutes } from '../../src/proxy/proxy-routes.js';
 import { COMPLETION, ScriptedUpstream, chunkEvent, json, recordsOnce, startProxy, type TestProxy } from './fixtures.js';
 
 const TOOL_STREAM = [
