@@ -39,11 +39,12 @@ export interface LogFollowerOptions {
   pollIntervalMs?: number;
   /** Where the first scan starts; default 0. */
   fromOffset?: number;
-  /** Records per scan call; a long backlog is delivered in batches of at most this many. */
+  /** Records per scan call; a long backlog is delivered in batches of at most this many; default 4096. */
   maxRecords?: number;
 }
 
-const DEFAULT_MAX_RECORDS = 4096;
+/** Records per scan of a follower: a long backlog reaches the listeners in batches of this many (a bare scan takes up to DEFAULT_MAX_RECORDS, scanner/arguments.ts). */
+const BATCH_RECORDS = 4096;
 /** Enough to cover the meta of the last line consumed: `{"timestamp": <ms>, "index": <n>}`. */
 const TAIL_BYTES = 64;
 const EMPTY_TAIL = Buffer.alloc(0);
@@ -89,7 +90,7 @@ export class LogFollower {
     this.path = path;
     this.scanner = options.scanner ?? openScanner(path);
     this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    this.#maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
+    this.#maxRecords = options.maxRecords ?? BATCH_RECORDS;
     this.#offset = options.fromOffset ?? 0;
     this.#dir = dirname(path);
     this.#dirName = basename(this.#dir);

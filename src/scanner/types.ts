@@ -25,6 +25,9 @@ export const KindMask = {
   Malformed: 1 << RecordKind.Malformed,
 } as const;
 
+/** Every KindMask bit: `findLast(ALL_KINDS)` finds the last complete line, whatever it is. */
+export const ALL_KINDS = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
+
 /**
  * Records come back as a flat Float64Array, `RECORD_LAYOUT.stride` numbers per line, so that a
  * batch of any size costs one allocation and one native call (SPEC 11: one N-API call per

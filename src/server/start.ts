@@ -196,7 +196,6 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
     router.endSession();
   });
   const closeLivePage = config.livePage ? await mountLivePage(http, follower, config.logFile) : undefined;
-  let stopping = false;
   registerLocalRoutes(http, {
     apis: lazyAgentApis(config),
     configuredModels: config.models,
@@ -211,13 +210,12 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
     heartbeatMs: config.heartbeatIntervalMs,
     calls,
     models: new Set(),
-    isStopping: () => stopping,
+    isClosing: () => http.closing,
   });
   return {
     http,
     handle: {
       stop() {
-        stopping = true;
         agents.close();
         router.close();
         closeLivePage?.();

@@ -8,6 +8,7 @@
  * chunks as they come; local mode pushes the chunks `chatCompletionChunks` makes of the final
  * completion (see `completionToAgentStream`).
  */
+import type { ModelServiceError } from '../errors.js';
 import { chatCompletionChunks } from './chat-chunks.js';
 
 export type AgentEndpoint = '/v1/chat/completions' | '/v1/messages' | '/v1/responses';
@@ -59,6 +60,11 @@ export interface AgentEventStream {
   fail(status: number, code: string, message: string): string;
   /** True once `end` or `fail` ran: nothing more is produced. */
   readonly ended: boolean;
+}
+
+/** Returns `events`' in-stream error for `err`, with the status the error table gives its code. */
+export function failWith(events: AgentEventStream, err: ModelServiceError): string {
+  return events.fail(err.httpStatus, err.code, err.message);
 }
 
 export interface AgentApi<State> {

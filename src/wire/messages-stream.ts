@@ -5,8 +5,8 @@
  * `input_json_delta`) and `content_block_stop`, one block open at a time, then `message_delta`
  * (stop_reason, usage) and `message_stop`. `ping` keeps the connection busy.
  */
-import { BadResponseError } from '../errors.js';
-import type { AgentEventStream } from './agent-api.js';
+import { BadResponseError, UpstreamError } from '../errors.js';
+import { failWith, type AgentEventStream } from './agent-api.js';
 import { newId, readUsage, type ChatUsage } from './chat-answer.js';
 import { readChunk, upstreamMessage } from './chat-delta.js';
 import { anthropicErrorBody } from './error-bodies.js';
@@ -82,7 +82,7 @@ export class MessagesEventStream implements AgentEventStream {
     if (this.ended) return '';
     const delta = readChunk(chunkText);
     if (delta === undefined) return '';
-    if (delta.error !== undefined) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(delta.error));
+    if (delta.error !== undefined) return failWith(this, new UpstreamError(upstreamMessage(delta.error)));
     if (delta.usage !== undefined) this.usage = delta.usage;
     let out = this.openMessage();
     if (delta.reasoning !== '') out += this.thinking(delta.reasoning);
@@ -102,7 +102,7 @@ export class MessagesEventStream implements AgentEventStream {
     if (this.ended) return '';
     let out = this.openMessage();
     const broken = this.brokenToolCall();
-    if (broken !== undefined) return out + this.fail(502, 'RMS_BAD_RESPONSE', broken.message);
+    if (broken !== undefined) return out + failWith(this, broken);
     out += this.closeBlock();
     const stop = stopReason(this.finishReason, this.matchedStop, this.state, this.tools.size > 0, this.refused);
     const usage = messagesUsage(this.usage ?? readUsage(undefined));

@@ -13,12 +13,11 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import { loadNativeEngine } from '../../src/scanner/load.js';
 import { bindingProblem, EXPECTED_LAYOUT, type NativeBinding } from '../../src/scanner/native-engine.js';
 import { tsEngine } from '../../src/scanner/ts-engine.js';
-import { F_LINE_END, KindMask, RECORD_LAYOUT, RecordKind, type ScanEngine } from '../../src/scanner/types.js';
+import { ALL_KINDS, F_LINE_END, KindMask, RECORD_LAYOUT, RecordKind, type ScanEngine } from '../../src/scanner/types.js';
 import { scanToEnd, tempDir, tupleOf } from './log-files.js';
 
 const ADDON = fileURLToPath(new URL('../../build/Release/rock_model_service.node', import.meta.url));
 const GiB = 2 ** 30;
-const ALL_KINDS = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
 
 const requestLine = (index: number | string, payload = '{"a":1}') =>
   `LLM_REQUEST_START${payload}LLM_REQUEST_END{"timestamp": 1732500000000, "index": ${index}}\n`;
