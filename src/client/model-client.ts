@@ -1,5 +1,5 @@
 /**
- * The runtime side of local mode (SPEC sections 5 and 9): append the response to turn N and
+ * The runtime side of local mode (docs/library.md): append the response to turn N and
  * hand back request N+1, the same text the `anti-call-llm` CLI prints.
  */
 import { closeSync, existsSync, statSync, type Stats } from 'node:fs';
@@ -20,7 +20,7 @@ export type { WaitOptions } from './request-waiters.js';
 /**
  * What became of a response: `written`; `retry`, the same answer was already the latest response
  * (nothing written); `conflict`, another answer to the same index was already there: the first
- * answer stands and this one was not written (SPEC section 5).
+ * answer stands and this one was not written.
  */
 export type ResponseOutcome = 'written' | 'retry' | 'conflict';
 
@@ -197,7 +197,7 @@ export class ModelClient {
 }
 
 /**
- * Checks one turn's arguments (SPEC section 5): index 0 takes no response, a later index needs one.
+ * Checks one turn's arguments: index 0 takes no response, a later index needs one.
  * @throws InvalidArgumentError for an index that is not a whole number >= 0 or whose next index
  *   is past 2^53 (turn N reads request N+1), UsageError otherwise.
  */

@@ -1,5 +1,5 @@
 /**
- * Follows one log file for every waiter of a process (SPEC sections 4 and 11): wakes on
+ * Follows one log file for every waiter of a process: wakes on
  * directory events with a poll as safety net, scans only the bytes appended since the saved
  * offset (a partial last line only from where it was last searched), and recovers from
  * truncation, replacement and a log that disappears for a while (its directory deleted, or a
@@ -35,7 +35,7 @@ export type AvailabilityListener = (unavailable: LogUnavailable | undefined) => 
 export interface LogFollowerOptions {
   /** The scanner to read with (the follower closes it on close()); default `openScanner(path)`. */
   scanner?: LogScanner;
-  /** Safety-net poll for missed file events; default 100 ms (SPEC section 2). */
+  /** Safety-net poll for missed file events; default 100 ms, the reference's poll. */
   pollIntervalMs?: number;
   /** Where the first scan starts; default 0. */
   fromOffset?: number;
@@ -233,7 +233,7 @@ export class LogFollower {
 
   /**
    * Watches the DIRECTORY, not the file: a file watch follows the inode and goes deaf once
-   * the file is replaced (SPEC 11). Events are never counted (inotify merges them): each
+   * the file is replaced. Events are never counted (inotify merges them): each
    * one only means "scan to the end". A watch follows its directory's inode the same way: an
    * event naming the directory itself (it was deleted or moved) drops the watch, and the poll,
    * which runs while the log is unavailable, arms a new one.

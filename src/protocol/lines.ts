@@ -1,6 +1,6 @@
 import { REQUEST_END, REQUEST_START, REQUEST_START_BYTES, RESPONSE_END, RESPONSE_START, RESPONSE_START_BYTES, SESSION_END } from './markers.js';
 
-/** Where a request came in, when not on `/v1/chat/completions` (SPEC section 3: readers ignore meta keys they do not know). */
+/** Where a request came in, when not on `/v1/chat/completions` (readers ignore meta keys they do not know). */
 export interface RequestMeta {
   timestampMs?: number;
   endpoint?: string;

@@ -1,4 +1,4 @@
-/** The marker strings of the log line protocol (SPEC section 3), byte-compatible with the reference. */
+/** The marker strings of the log line protocol, byte-compatible with the reference. */
 export const REQUEST_START = 'LLM_REQUEST_START';
 export const REQUEST_END = 'LLM_REQUEST_END';
 export const RESPONSE_START = 'LLM_RESPONSE_START';

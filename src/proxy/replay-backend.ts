@@ -28,7 +28,7 @@ export class ReplayResponsesStore extends ResponsesStore {
 }
 
 /**
- * Proxy mode's replay backend (SPEC section 7): no upstream; each call, whatever its route,
+ * Proxy mode's replay backend (docs/proxy.md): no upstream; each call, whatever its route,
  * gets the next recorded answer, with the status the client got when it was recorded.
  * Records nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * An agent call translated to Chat Completions (SPEC section 4, "Proxy mode"): the upstream's
+ * An agent call translated to Chat Completions (docs/agent-apis.md, "Proxy mode"): the upstream's
  * chat answer goes back in the agent's API. A stream is translated chunk by chunk as the
  * upstream's `data:` events arrive, so the agent's first byte leaves with the upstream's first
  * chunk and nothing before it (retries stay possible until then); a whole answer becomes the

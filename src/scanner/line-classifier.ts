@@ -1,7 +1,8 @@
 /**
- * SPEC section 3 "Reading" for one line whose bytes are in memory: what its start says it
- * is, where its payload ends (the LAST end marker on the line), and whether its meta holds
- * a usable index. The native addon implements the same rules; both must agree byte for byte.
+ * The log's reading rules for one line whose bytes are in memory: what its start says it is,
+ * where its payload ends (the LAST end marker on the line), and whether its meta holds a
+ * usable index. The native addon implements the same rules; both must agree byte for byte.
+ * test/scanner/conformance.test.ts has the rules as a table.
  */
 import { REQUEST_END_BYTES, REQUEST_START_BYTES, RESPONSE_END_BYTES, RESPONSE_START_BYTES, SESSION_END_BYTES } from '../protocol/markers.js';
 import { RecordKind, writeRecord } from './types.js';

@@ -258,5 +258,5 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
   return { kind: 'ts', scan, findLast };
 }
 
-/** The TypeScript engine (SPEC section 3 "Reading"), with 1 MiB chunks. */
+/** The TypeScript engine, with 1 MiB chunks. */
 export const tsEngine: ScanEngine = createTsEngine();

@@ -1,5 +1,5 @@
 /**
- * One agent call in local mode (SPEC section 4): the request becomes a request line (or
+ * One agent call in local mode (docs/http.md): the request becomes a request line (or
  * re-attaches to the orphaned turn it repeats), the call waits for the runtime's response of
  * that index, and the response goes back in the agent's API. A streamed call gets its headers
  * at once and a heartbeat while it waits; an error after the headers goes into the stream in

@@ -1,5 +1,5 @@
 /**
- * Starts a service (SPEC sections 4, 7 and 9). Local mode loads only what it needs; proxy
+ * Starts a service (docs/http.md, docs/proxy.md, docs/library.md). Local mode loads only what it needs; proxy
  * mode's code (and YAML, zod) is imported only when the config asks for it.
  */
 import { mkdirSync } from 'node:fs';

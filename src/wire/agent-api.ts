@@ -1,8 +1,8 @@
 /**
- * One interface for every API an agent may speak (SPEC section 4, "Agent APIs beside Chat
- * Completions"). The runtime always speaks Chat Completions: an adapter turns the agent's request
- * into a Chat Completions request, and the runtime's answer (a chat.completion, or the
- * chat.completion.chunk events of an upstream) back into the agent's API.
+ * One interface for every API an agent may speak (docs/agent-apis.md). The runtime always speaks
+ * Chat Completions: an adapter turns the agent's request into a Chat Completions request, and
+ * the runtime's answer (a chat.completion, or the chat.completion.chunk events of an upstream)
+ * back into the agent's API.
  *
  * Local mode and proxy mode share one event generator per API: proxy mode pushes the upstream's
  * chunks as they come; local mode pushes the chunks `chatCompletionChunks` makes of the final

@@ -1,5 +1,5 @@
 /**
- * SPEC section 3 "Reading" as a table, run against every engine that loads here (and the
+ * The log's reading rules as a table, run against every engine that loads here (and the
  * TypeScript engine with tiny chunks): each case is a log and the records it must give.
  */
 import assert from 'node:assert/strict';
@@ -152,7 +152,7 @@ function payloadOf(content: Buffer, r: LogRecord): string {
   return content.subarray(r.payloadStart, r.payloadEnd).toString('utf8');
 }
 
-describe('scanner conformance (SPEC 3 "Reading")', () => {
+describe('scanner conformance (the reading rules)', () => {
   const dir = tempDir('rms-conformance-');
   after(() => dir.dispose());
 

@@ -1,6 +1,6 @@
 /**
  * Generated logs: every engine, scanning incrementally while the log is appended at random
- * boundaries, agrees record for record with a plain reference reader written from SPEC 3;
+ * boundaries, agrees record for record with a plain reference reader written from the reading rules;
  * and what our writer writes reads back as the same JSON value, with no raw marker in it.
  */
 import assert from 'node:assert/strict';
