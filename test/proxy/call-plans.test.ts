@@ -4,7 +4,8 @@ import OpenAI from 'openai';
 import { countTokensBody } from '../../src/wire/token-estimate.js';
 import { messageToEvents } from '../../src/wire/messages-stream.js';
 import { responseToEvents } from '../../src/wire/responses-stream.js';
-import { ScriptedUpstream, chatCompletion, json, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { ScriptedUpstream, json, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
 
 const MESSAGE = {
   id: 'msg_up',

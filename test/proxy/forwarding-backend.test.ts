@@ -6,6 +6,7 @@ import {
   COMPLETION,
   ScriptedUpstream,
   chunkEvent,
+  usageEvent,
   eventually,
   flood,
   json,
@@ -254,7 +255,7 @@ describe('proxy streaming', () => {
       chunkEvent({ tool_calls: [{ index: 1, function: { arguments: '{"b":2}' } }, { index: 0, function: { arguments: ':1}' } }] }),
       'data: {not json}\n\n',
       chunkEvent({}, 'tool_calls'),
-      `data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 7, model: 'm', choices: [], usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 } })}\n\n`,
+      usageEvent({ prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }),
       'data: [DONE]\n\n',
     ];
     upstream = await ScriptedUpstream.start((_call, res) => {
@@ -269,10 +270,10 @@ describe('proxy streaming', () => {
     assert.ok((await proxy.logLines()).some((l) => l.skipped === 1 && String(l.msg).includes('left out of the record')));
     assert.equal(record!.status, 'success');
     assert.deepEqual(record!.response, {
-      id: 'chatcmpl-s',
+      id: 'chatcmpl-1',
       object: 'chat.completion',
-      created: 7,
-      model: 'm',
+      created: 1,
+      model: 'policy',
       choices: [
         {
           index: 0,

@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { COMPLETION, ScriptedUpstream, chatCompletion, chunkEvent, json, post, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { COMPLETION, ScriptedUpstream, chunkEvent, json, post, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let file: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rms-replay-'));
+  dir = makeTempDir('replay');
   file = join(dir, 'recording.jsonl');
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 describe('proxy replay', () => {

@@ -5,7 +5,6 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import {
   ScriptedUpstream,
-  chatCompletion,
   chunkEvent,
   eventually,
   flood,
@@ -19,7 +18,9 @@ import {
   type ProxyProcess,
   type TestProxy,
   type UpstreamCall,
+  usageEvent,
 } from './fixtures.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
 
 const WEATHER = { name: 'get_weather', description: 'weather of a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] } };
 const USAGE = { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 };
@@ -32,7 +33,7 @@ const TOOL_TURN = [
   chunkEvent({ tool_calls: [{ index: 0, id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] }),
   chunkEvent({ tool_calls: [{ index: 0, function: { arguments: '"Paris","id":12345678901234567890}' } }] }),
   chunkEvent({}, 'tool_calls'),
-  `data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 7, model: 'm', choices: [], usage: USAGE })}\n\n`,
+  usageEvent(USAGE),
   'data: [DONE]\n\n',
 ];
 const TOOL_COMPLETION = chatCompletion(

@@ -4,9 +4,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { completionText } from '../helpers/chat-completion.js';
 
-const REPLY = (text: string) =>
-  `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"stop"}]}`;
+const REPLY = (text: string): string => completionText({ content: text });
 const BODY = '{"model":"m","messages":[{"role":"user","content":"hi"}]}';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jsonOf = (res: Response): Promise<any> => res.json();
