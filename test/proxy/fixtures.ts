@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
@@ -220,6 +220,24 @@ export function rawPost(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * POSTs `body` as JSON to `url` with node:http, for a test whose client leaves (`req.destroy()`):
+ * after an aborted fetch, undici opens a spare connection that would hold the service's close.
+ * @returns the request, its errors (the cut) ignored.
+ */
+export function leavingPost(url: string, body: unknown): ClientRequest {
+  const req = httpRequest(new URL(url), { method: 'POST', headers: { 'content-type': 'application/json' } });
+  req.on('error', () => {});
+  req.end(JSON.stringify(body));
+  return req;
+}
+
+/** Resolves once the first bytes of the answer to `req` have arrived. */
+export async function firstBytes(req: ClientRequest): Promise<void> {
+  const res = await new Promise<IncomingMessage>((resolve) => req.on('response', resolve));
+  await new Promise((resolve) => res.once('data', resolve));
 }
 
 /** What an outbound proxy was asked to do: requests in absolute form, and CONNECT tunnels. */

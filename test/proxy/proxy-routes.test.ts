@@ -8,6 +8,7 @@ import { HttpService } from '../../src/http/http-service.js';
 import { registerProxyRoutes } from '../../src/proxy/proxy-routes.js';
 import { COMPLETION, ScriptedUpstream, chunkEvent, json, recordsOnce, startProxy, type TestProxy } from './fixtures.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
 const TOOL_STREAM = [
   chunkEvent({ role: 'assistant', content: 'Let me ' }),
@@ -53,12 +54,7 @@ describe('proxy mode through the official openai client', () => {
   let proxy: TestProxy | undefined;
   let replay: TestProxy | undefined;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await replay?.close();
-    proxy = replay = undefined;
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, replay, upstream]);
 
   it('gets the upstream answer, plain and streamed, with vendor fields and the API key forwarded', async () => {
     upstream = await openAiLike();

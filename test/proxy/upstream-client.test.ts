@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { envProxies, NoProxy, proxyFor } from '../../src/proxy/env-proxy.js';
 import { registerProxyRoutes } from '../../src/proxy/index.js';
 import { collect, requireBuiltCli, spawnCli } from '../helpers/cli.js';
 import { LoadedModules } from '../helpers/loaded-modules.js';
-import { COMPLETION, OutboundProxy, ScriptedUpstream, json, startProxyProcess } from './fixtures.js';
+import { COMPLETION, OutboundProxy, ScriptedUpstream, json, leavingPost, startProxyProcess } from './fixtures.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { freePort, listenOnLoopback } from '../helpers/loopback.js';
 
@@ -287,9 +286,7 @@ describe('proxy mode through an outbound proxy', () => {
         { proxyBaseUrl: 'https://upstream.invalid/v1', requestTimeoutMs: 60_000 },
         { HTTPS_PROXY: `http://127.0.0.1:${port}` },
       );
-      const req = httpRequest(new URL(`${service.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
-      req.on('error', () => {});
-      req.end(JSON.stringify({ model: 'm', messages: [] }));
+      const req = leavingPost(`${service.url}/v1/chat/completions`, { model: 'm', messages: [] });
       while (held.size === 0) await new Promise((r) => setTimeout(r, 5));
       req.destroy();
       const started = Date.now();
