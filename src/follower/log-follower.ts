@@ -124,14 +124,12 @@ export class LogFollower {
 
   /** Subscribes to record batches; returns the unsubscribe function. */
   onRecords(listener: RecordsListener): () => void {
-    this.#recordListeners.add(listener);
-    return () => this.#recordListeners.delete(listener);
+    return subscribe(this.#recordListeners, listener);
   }
 
   /** Subscribes to resets (the follower went back to offset 0); returns the unsubscribe function. */
   onReset(listener: ResetListener): () => void {
-    this.#resetListeners.add(listener);
-    return () => this.#resetListeners.delete(listener);
+    return subscribe(this.#resetListeners, listener);
   }
 
   /**
@@ -139,14 +137,12 @@ export class LogFollower {
    * with a clear error meanwhile). Returns the unsubscribe function.
    */
   onAvailability(listener: AvailabilityListener): () => void {
-    this.#availabilityListeners.add(listener);
-    return () => this.#availabilityListeners.delete(listener);
+    return subscribe(this.#availabilityListeners, listener);
   }
 
   /** Subscribes to scan errors (an unreadable log); the follower retries on the next wake. Returns the unsubscribe function. */
   onError(listener: FollowerErrorListener): () => void {
-    this.#errorListeners.add(listener);
-    return () => this.#errorListeners.delete(listener);
+    return subscribe(this.#errorListeners, listener);
   }
 
   /** Scans to the end now, synchronously (for example right after this process appended). Never throws. */
@@ -384,4 +380,10 @@ export class LogFollower {
       }
     }
   }
+}
+
+/** Adds `listener` to `listeners`; returns the function that removes it. */
+function subscribe<T>(listeners: Set<T>, listener: T): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }

@@ -12,7 +12,7 @@ import { errorAnswer, sendErrorAnswer, sendJson } from '../http/reply.js';
 import { decodeUtf8 } from '../protocol/index.js';
 import { completionToAgentStream, failWith, type AgentApi, type AgentEventStream } from '../wire/agent-api.js';
 import type { RecordTruncation } from '../wire/chat-stream-aggregator.js';
-import { isJsonObject } from '../wire/json-object.js';
+import { isJsonObject, parseJsonObject } from '../wire/json-object.js';
 import { RawJson } from './recorder.js';
 import { SseReader } from '../wire/sse-reader.js';
 import { SSE_HEADERS } from '../wire/sse.js';
@@ -72,16 +72,9 @@ function answerUpstreamError(res: ServerResponse, api: AgentApi<unknown>, upstre
 /** @returns the message of an upstream's error body (OpenAI's, vLLM's, FastAPI's shapes), else its text, shortened. */
 export function upstreamErrorText(body: Buffer): string {
   const text = body.toString('utf8').trim();
-  let message: unknown;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isJsonObject(parsed)) {
-      const error = parsed.error;
-      message = isJsonObject(error) ? error.message : error ?? parsed.message ?? parsed.detail;
-    }
-  } catch {
-    message = undefined;
-  }
+  const parsed = parseJsonObject(text);
+  const error = parsed?.error;
+  const message = parsed === undefined ? undefined : isJsonObject(error) ? error.message : error ?? parsed.message ?? parsed.detail;
   const said = typeof message === 'string' && message !== '' ? message : text === '' ? '(no body)' : text;
   return said.length > QUOTED_ERROR_CHARS ? `${said.slice(0, QUOTED_ERROR_CHARS)}…` : said;
 }

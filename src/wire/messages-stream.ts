@@ -11,7 +11,7 @@ import { newId, readUsage, type ChatUsage } from './chat-answer.js';
 import { readChunk, upstreamMessage } from './chat-delta.js';
 import { anthropicErrorBody } from './error-bodies.js';
 import { ExactJson } from './exact-json.js';
-import { isJsonObject, type JsonObject as Json } from './json-object.js';
+import { isJsonObject, parseJsonObject, type JsonObject as Json } from './json-object.js';
 import { messagesUsage, stopReason } from './messages-answer.js';
 import type { MessagesState } from './messages-request.js';
 import { sseEvent } from './sse.js';
@@ -197,13 +197,7 @@ export class MessagesEventStream implements AgentEventStream {
     for (const tool of this.tools.values()) {
       if (tool.name === '') return new BadResponseError(this.index, "a tool call in the runtime's answer has no function name; name the tool it calls");
       if (tool.args.trim() === '') continue;
-      let input: unknown;
-      try {
-        input = JSON.parse(tool.args);
-      } catch {
-        input = undefined;
-      }
-      if (!isJsonObject(input)) {
+      if (parseJsonObject(tool.args) === undefined) {
         return new BadResponseError(
           this.index,
           `tool call ${tool.id} (${tool.name}): its arguments are not a JSON object, and a Messages tool_use.input must be one; write the arguments as a JSON object text`,
