@@ -1,4 +1,4 @@
-// Survives a file that shrinks while it is mapped (SPEC 11: touching a mapped page past the
+// Survives a file that shrinks while it is mapped (touching a mapped page past the
 // file's new end raises SIGBUS, which kills Node).
 //
 // Why a signal guard rather than pread or a size check: checking the size first still races

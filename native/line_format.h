@@ -1,4 +1,5 @@
-// How one complete log line is classified (SPEC 3 "Reading"; record_layout.h for the record).
+// How one complete log line is classified (test/scanner/conformance.test.ts has the rules as a
+// table; record_layout.h for the record).
 // Shared by the forward scan and the backward search.
 #pragma once
 #include <cstddef>

@@ -1,5 +1,5 @@
 // Validates a line's meta JSON and extracts its "index", byte for byte as JavaScript's
-// JSON.parse would see the UTF-8-decoded text (SPEC 3: both engines give identical results).
+// JSON.parse would see the UTF-8-decoded text (both engines give identical results).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// `npm run package`: the two tarballs of a release (SPEC section 10), in @napi-rs/cli's layout,
+// `npm run package`: the two tarballs of a release (docs/packaging.md), in @napi-rs/cli's layout,
 // and the standalone executable:
 //   rock-model-service-linux-x64-gnu-<version>.tgz  the addon, as `napi create-npm-dirs`,
 //                                                   `napi artifacts` and `napi version` lay it out

@@ -1,5 +1,5 @@
 /**
- * How an error becomes the CLI's exit status and its one stderr line (SPEC section 5): the
+ * How an error becomes the CLI's exit status and its one stderr line (docs/cli.md, docs/errors.md): the
  * exit status of each code stands in the error table (src/errors.ts); anything else is 1.
  */
 import { EXIT_FAILURE, ModelServiceError } from '../errors.js';

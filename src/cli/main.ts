@@ -1,5 +1,5 @@
 /**
- * Entry of the `rock` / `rock-model-service` program (SPEC section 6). `anti-call-llm` starts
+ * Entry of the `rock` / `rock-model-service` program (docs/cli.md). `anti-call-llm` starts
  * once per turn in every sandbox, so a well-formed call of it is read with node's own
  * parseArgs and runs without loading commander (about 10 ms of a 50 ms start here, and more
  * on a loaded machine); `--version` alone is answered without it too, and so is the service

@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 
 /**
  * Writes `parts` to stdout synchronously and whole. `process.stdout.write` is asynchronous on
- * pipes, so a big request followed by an early exit would be cut at 64 KiB (SPEC 11); a
+ * pipes, so a big request followed by an early exit would be cut at 64 KiB (measured); a
  * non-blocking stdout that fills up hands the rest to the stream, and the process must then
  * end on its own (set `process.exitCode`, never call `process.exit()`).
  * @throws the write error (EPIPE when the reader went away).

@@ -1,5 +1,5 @@
 /**
- * The runtime side of local mode (SPEC sections 5 and 9): append the response to turn N and
+ * The runtime side of local mode (docs/library.md): append the response to turn N and
  * hand back request N+1, the same text the `anti-call-llm` CLI prints.
  */
 import { closeSync, existsSync, statSync, type Stats } from 'node:fs';
@@ -10,20 +10,17 @@ import { AbortedError, InvalidArgumentError, IndexRegressionError, LogNotFoundEr
 import { appendLine, describeFileType, openAppendFd, unsafePathError } from '../log-file/append.js';
 import { withAppendLock } from '../log-file/append-lock.js';
 import { compactJson, decodeUtf8, encodeResponseLine } from '../protocol/index.js';
-import { LOG_FILE_NAME, SESSION_END } from '../protocol/markers.js';
+import { LOG_FILE_NAME, SESSION_END_BYTES } from '../protocol/markers.js';
 import { openScanner, type LogScanner } from '../scanner/index.js';
-import { KindMask, RecordKind, type LogRecord } from '../scanner/types.js';
+import { ALL_KINDS, KindMask, RecordKind, type LogRecord } from '../scanner/types.js';
 import type { RequestWaiters, WaitOptions } from './request-waiters.js';
 
 export type { WaitOptions } from './request-waiters.js';
 
-const SESSION_END_BYTES = Buffer.from(SESSION_END, 'utf8');
-const ANY_KIND = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
-
 /**
  * What became of a response: `written`; `retry`, the same answer was already the latest response
  * (nothing written); `conflict`, another answer to the same index was already there: the first
- * answer stands and this one was not written (SPEC section 5).
+ * answer stands and this one was not written.
  */
 export type ResponseOutcome = 'written' | 'retry' | 'conflict';
 
@@ -137,7 +134,7 @@ export class ModelClient {
     const scanner = this.openScanner();
     const latest = scanner.findLast(KindMask.Request | KindMask.SessionEnd);
     if (latest !== null) {
-      if (latest.kind === RecordKind.SessionEnd) return SESSION_END_BYTES;
+      if (latest.kind === RecordKind.SessionEnd) return sessionEndBytes();
       if (latest.index === index) return scanner.readPayload(latest);
       if (latest.index > index) return scanner.readPayload(this.findRequestBefore(scanner, latest, index));
     }
@@ -152,8 +149,8 @@ export class ModelClient {
       return this.popRequestBytes(index, options);
     }
     // Nothing before `from` can be the request or a session end: the follower starts there.
-    const from = (latest ?? scanner.findLast(ANY_KIND))?.lineEnd ?? 0;
-    return (await this.waiters.waitFor(index, from, options)) ?? SESSION_END_BYTES;
+    const from = (latest ?? scanner.findLast(ALL_KINDS))?.lineEnd ?? 0;
+    return (await this.waiters.waitFor(index, from, options)) ?? sessionEndBytes();
   }
 
   /** Stops waiting (pending waits reject with AbortedError) and closes the log. */
@@ -200,7 +197,7 @@ export class ModelClient {
 }
 
 /**
- * Checks one turn's arguments (SPEC section 5): index 0 takes no response, a later index needs one.
+ * Checks one turn's arguments: index 0 takes no response, a later index needs one.
  * @throws InvalidArgumentError for an index that is not a whole number >= 0 or whose next index
  *   is past 2^53 (turn N reads request N+1), UsageError otherwise.
  */
@@ -250,4 +247,9 @@ function sameJson(stored: Buffer, compact: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A copy of the marker's bytes: the caller owns what it gets, and the scanners compare against the original. */
+function sessionEndBytes(): Buffer {
+  return Buffer.from(SESSION_END_BYTES);
 }

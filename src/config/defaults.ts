@@ -1,4 +1,4 @@
-/** Every default of the service in one place (SPEC sections 2, 4 and 7). */
+/** Every default of the service in one place. */
 export const DEFAULT_DATA_DIR = '/data/logs';
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_PORT = 8080;

@@ -8,7 +8,7 @@ import { CONFIG_FILE_KEYS, configFileSchema, type ConfigFile } from './schema.js
 import type { ServiceConfig } from './types.js';
 
 export interface LoadConfigOptions {
-  /** A YAML file with the snake_case keys of SPEC section 7. */
+  /** A YAML file with snake_case keys (config/schema.ts). */
   configFile?: string;
   /** CLI flags: each one that is set wins over the file. */
   overrides?: ServiceConfigInput;

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { describeFileType } from '../log-file/append.js';
 
 /** Why a file could not be read, in words that finish "<what> <path> ...". */
 export type ReadRefusal = { reason: string };
@@ -20,7 +21,7 @@ export async function readRegularFile(path: string, maxBytes: number = Infinity)
   }
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) return { reason: `is not a regular file (it is ${fileType(stat)})` };
+    if (!stat.isFile()) return { reason: `is not a regular file (it is ${describeFileType(stat)})` };
     if (stat.size > maxBytes) return { reason: `is ${stat.size} bytes, more than the ${maxBytes} bytes allowed` };
     const bytes = await handle.readFile();
     // It may have grown since the stat.
@@ -31,13 +32,4 @@ export async function readRegularFile(path: string, maxBytes: number = Infinity)
   } finally {
     await handle.close();
   }
-}
-
-function fileType(stat: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (stat.isDirectory()) return 'a directory';
-  if (stat.isFIFO()) return 'a fifo';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isCharacterDevice()) return 'a character device';
-  if (stat.isBlockDevice()) return 'a block device';
-  return 'not a plain file';
 }

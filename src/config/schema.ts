@@ -12,7 +12,7 @@ const seconds = z.number({ invalid_type_error: 'must be a number of seconds' });
 const proxyRule = z.union([url, z.object({ url, apis: z.array(oneOf(['chat', 'messages', 'responses'])).optional() }).strict()]);
 
 /**
- * The YAML config file (SPEC section 7), snake_case keys. The first block is the
+ * The YAML config file (docs/proxy.md), snake_case keys. The first block is the
  * reference's ModelServiceConfig; the rest are ours. Durations are in seconds, like the
  * reference's request_timeout; body_limit is in bytes. This checks types; the bounds of each
  * value are checked on the resolved config (limits.ts), for flags and file alike.

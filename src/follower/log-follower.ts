@@ -1,5 +1,5 @@
 /**
- * Follows one log file for every waiter of a process (SPEC sections 4 and 11): wakes on
+ * Follows one log file for every waiter of a process: wakes on
  * directory events with a poll as safety net, scans only the bytes appended since the saved
  * offset (a partial last line only from where it was last searched), and recovers from
  * truncation, replacement and a log that disappears for a while (its directory deleted, or a
@@ -35,15 +35,16 @@ export type AvailabilityListener = (unavailable: LogUnavailable | undefined) => 
 export interface LogFollowerOptions {
   /** The scanner to read with (the follower closes it on close()); default `openScanner(path)`. */
   scanner?: LogScanner;
-  /** Safety-net poll for missed file events; default 100 ms (SPEC section 2). */
+  /** Safety-net poll for missed file events; default 100 ms, the reference's poll. */
   pollIntervalMs?: number;
   /** Where the first scan starts; default 0. */
   fromOffset?: number;
-  /** Records per scan call; a long backlog is delivered in batches of at most this many. */
+  /** Records per scan call; a long backlog is delivered in batches of at most this many; default 4096. */
   maxRecords?: number;
 }
 
-const DEFAULT_MAX_RECORDS = 4096;
+/** Records per scan of a follower: a long backlog reaches the listeners in batches of this many (a bare scan takes up to DEFAULT_MAX_RECORDS, scanner/arguments.ts). */
+const BATCH_RECORDS = 4096;
 /** Enough to cover the meta of the last line consumed: `{"timestamp": <ms>, "index": <n>}`. */
 const TAIL_BYTES = 64;
 const EMPTY_TAIL = Buffer.alloc(0);
@@ -89,7 +90,7 @@ export class LogFollower {
     this.path = path;
     this.scanner = options.scanner ?? openScanner(path);
     this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    this.#maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
+    this.#maxRecords = options.maxRecords ?? BATCH_RECORDS;
     this.#offset = options.fromOffset ?? 0;
     this.#dir = dirname(path);
     this.#dirName = basename(this.#dir);
@@ -123,14 +124,12 @@ export class LogFollower {
 
   /** Subscribes to record batches; returns the unsubscribe function. */
   onRecords(listener: RecordsListener): () => void {
-    this.#recordListeners.add(listener);
-    return () => this.#recordListeners.delete(listener);
+    return subscribe(this.#recordListeners, listener);
   }
 
   /** Subscribes to resets (the follower went back to offset 0); returns the unsubscribe function. */
   onReset(listener: ResetListener): () => void {
-    this.#resetListeners.add(listener);
-    return () => this.#resetListeners.delete(listener);
+    return subscribe(this.#resetListeners, listener);
   }
 
   /**
@@ -138,14 +137,12 @@ export class LogFollower {
    * with a clear error meanwhile). Returns the unsubscribe function.
    */
   onAvailability(listener: AvailabilityListener): () => void {
-    this.#availabilityListeners.add(listener);
-    return () => this.#availabilityListeners.delete(listener);
+    return subscribe(this.#availabilityListeners, listener);
   }
 
   /** Subscribes to scan errors (an unreadable log); the follower retries on the next wake. Returns the unsubscribe function. */
   onError(listener: FollowerErrorListener): () => void {
-    this.#errorListeners.add(listener);
-    return () => this.#errorListeners.delete(listener);
+    return subscribe(this.#errorListeners, listener);
   }
 
   /** Scans to the end now, synchronously (for example right after this process appended). Never throws. */
@@ -232,7 +229,7 @@ export class LogFollower {
 
   /**
    * Watches the DIRECTORY, not the file: a file watch follows the inode and goes deaf once
-   * the file is replaced (SPEC 11). Events are never counted (inotify merges them): each
+   * the file is replaced. Events are never counted (inotify merges them): each
    * one only means "scan to the end". A watch follows its directory's inode the same way: an
    * event naming the directory itself (it was deleted or moved) drops the watch, and the poll,
    * which runs while the log is unavailable, arms a new one.
@@ -383,4 +380,10 @@ export class LogFollower {
       }
     }
   }
+}
+
+/** Adds `listener` to `listeners`; returns the function that removes it. */
+function subscribe<T>(listeners: Set<T>, listener: T): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }

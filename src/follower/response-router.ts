@@ -1,6 +1,6 @@
 /**
  * Routes response lines to the requests waiting for them, by index, for every concurrent
- * waiter of one service (SPEC section 4), through one IndexedWaiters.
+ * waiter of one service, through one IndexedWaiters.
  *
  * The follower's poll runs only while someone waits; file events wake it either way.
  *

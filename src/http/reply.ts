@@ -29,11 +29,22 @@ export function sendJson(res: ServerResponse, status: number, body: string | Buf
   res.end(bytes);
 }
 
-/** Writes `err` as a whole answer in `shape`; the headers say whether a retry can help. */
+/** Writes `err` as a whole answer in `shape`; the headers say whether a retry can help. @returns what the client was told. */
 export function sendError(res: ServerResponse, err: unknown, shape: ErrorBodyShape, headers: OutgoingHttpHeaders = {}): ErrorAnswer {
   const answer = errorAnswer(err);
-  sendJson(res, answer.status, shape(answer.status, answer.code, answer.message), retryHeaders(answer, headers));
+  sendErrorAnswer(res, answer, shape, headers);
   return answer;
+}
+
+/**
+ * Writes `answer` as a whole answer in `shape`, with `x-should-retry: false` when a retry cannot
+ * help (for an answer whose status is not its code's own: an upstream's, or a recorded one).
+ * @returns the body written.
+ */
+export function sendErrorAnswer(res: ServerResponse, answer: ErrorAnswer, shape: ErrorBodyShape, headers: OutgoingHttpHeaders = {}): string {
+  const body = shape(answer.status, answer.code, answer.message);
+  sendJson(res, answer.status, body, retryHeaders(answer, headers));
+  return body;
 }
 
 /** Adds `x-should-retry: false` to `headers` when a retry cannot help. */

@@ -1,5 +1,5 @@
 /**
- * One responder at a time per log (SPEC section 5: the look at the latest response and the
+ * One responder at a time per log (the look at the latest response and the
  * append of a new one are one step, so two runtimes answering N at once cannot both write). The
  * lock is a file beside the log, `LLMService.log.lock`, created exclusively, holding its holder's
  * pid and process start time, and removed when the step is done. The service's own appends

@@ -1,5 +1,5 @@
 /**
- * The service log (SPEC section 2): `$ROCK_LOGGING_PATH/$ROCK_LOGGING_FILE_NAME` when both are
+ * The service log (docs/cli.md): `$ROCK_LOGGING_PATH/$ROCK_LOGGING_FILE_NAME` when both are
  * set, else stderr. pino writes one JSON object a line; on a terminal the same records are
  * printed as human-readable lines (ISO time, level name, message, fields).
  */

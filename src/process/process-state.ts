@@ -1,6 +1,6 @@
 /**
- * Whether a process is still there, the way SPEC section 6 needs it: on these machines PID 1
- * does not reap orphans, so a dead process can stay a zombie for ever and `kill(pid, 0)` still
+ * Whether a process is still there, for the pid file, `stop` and `watch-agent`: on these
+ * machines PID 1 does not reap orphans, so a dead process can stay a zombie for ever and `kill(pid, 0)` still
  * succeeds on it. The state letter in /proc/<pid>/stat tells a zombie apart.
  * No heavy import here: the CLI (which starts once per turn) and the server
  * both use it.

@@ -1,5 +1,5 @@
 /**
- * How `start` knows that a /health answer came from the child it started (SPEC section 4): it
+ * How `start` knows that a /health answer came from the child it started: it
  * gives each child a random token in its environment, and the service reports it, with its pid,
  * in every /health answer (`{"status":"healthy","version","pid","mode","start_token"}`, see
  * server/start.ts). Another service answering on the same port (a leftover from another working

@@ -1,5 +1,5 @@
 /**
- * What each route's call becomes before it goes upstream (SPEC sections 4 and 7): where it
+ * What each route's call becomes before it goes upstream (docs/proxy.md, docs/agent-apis.md): where it
  * goes, the bytes and headers sent, how the answer comes back, and what the record keeps.
  * Chat Completions and the agent APIs a rule's upstream speaks itself pass through unchanged;
  * any other agent API call is translated to Chat Completions.

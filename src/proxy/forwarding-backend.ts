@@ -42,7 +42,7 @@ interface Call extends CallPlan {
 }
 
 /**
- * Proxy mode's forwarding backend (SPEC section 7): each call goes upstream as its plan says
+ * Proxy mode's forwarding backend (docs/proxy.md): each call goes upstream as its plan says
  * (byte for byte, or translated), is retried on connection errors, timeouts and the retryable
  * statuses, and comes back as its plan's delivery says; streams go on as they arrive. Every
  * planned record is written, and what happens upstream (an attempt failed, the proxy gave

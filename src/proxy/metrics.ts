@@ -1,27 +1,33 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import Counter from 'prom-client/lib/counter.js';
+import Histogram from 'prom-client/lib/histogram.js';
 import { isJsonObject } from '../wire/json-object.js';
+
+// The two classes from their own files, as server/metrics.ts imports them: prom-client's entry
+// would load its push gateway and cluster aggregator into proxy mode too.
 
 /** The proxy's Prometheus metrics, registered on the service's registry. */
 export interface ProxyMetrics {
   /** One observation per upstream attempt; `outcome` is the HTTP status, `timeout`, `connection_error` or `too_large`. */
-  upstreamSeconds: Histogram<'outcome' | 'model'>;
+  upstreamSeconds: PromClient.Histogram<'outcome' | 'model'>;
   /** One per upstream attempt, by the same outcome. */
-  upstreamAttempts: Counter<'outcome' | 'model'>;
+  upstreamAttempts: PromClient.Counter<'outcome' | 'model'>;
   /** Attempts repeated, by the outcome that caused them. */
-  retries: Counter<'reason' | 'model'>;
+  retries: PromClient.Counter<'reason' | 'model'>;
   /** Forwarded calls by the status their client got (499: it left first). */
-  calls: Counter<'status' | 'model'>;
+  calls: PromClient.Counter<'status' | 'model'>;
   /** Tokens the upstream reported in `usage`, by kind: prompt, completion, total. */
-  tokens: Counter<'kind' | 'model'>;
+  tokens: PromClient.Counter<'kind' | 'model'>;
   /** Calls answered from the replay file, and calls refused because it was exhausted. */
-  replayed: Counter<'result'>;
+  replayed: PromClient.Counter<'result'>;
   /** The `model` label of a call. */
   models: ModelLabels;
 }
 
 /** @returns the proxy metrics, registered on `registry`; `maxModels` bounds the distinct `model` labels. */
-export function createProxyMetrics(registry: Registry, maxModels = DEFAULT_MAX_MODEL_LABELS): ProxyMetrics {
+export function createProxyMetrics(registry: PromClient.Registry, maxModels = DEFAULT_MAX_MODEL_LABELS): ProxyMetrics {
   const registers = [registry];
+  const counter = <Label extends string>(name: string, help: string, labelNames: readonly Label[]): PromClient.Counter<Label> => new Counter({ name, help, labelNames, registers });
   return {
     upstreamSeconds: new Histogram({
       name: 'rock_model_service_proxy_upstream_seconds',
@@ -30,36 +36,19 @@ export function createProxyMetrics(registry: Registry, maxModels = DEFAULT_MAX_M
       buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     }),
-    upstreamAttempts: new Counter({
-      name: 'rock_model_service_proxy_upstream_attempts_total',
-      help: 'Upstream attempts by outcome (HTTP status, timeout, connection_error or too_large) and model',
-      labelNames: ['outcome', 'model'],
-      registers,
-    }),
-    retries: new Counter({
-      name: 'rock_model_service_proxy_retries_total',
-      help: 'Upstream attempts repeated, by the outcome that caused the retry, and model',
-      labelNames: ['reason', 'model'],
-      registers,
-    }),
-    calls: new Counter({
-      name: 'rock_model_service_proxy_calls_total',
-      help: 'Forwarded calls by the HTTP status their client got (499: the client left first) and model',
-      labelNames: ['status', 'model'],
-      registers,
-    }),
-    tokens: new Counter({
-      name: 'rock_model_service_proxy_tokens_total',
-      help: 'Tokens the upstream reported in usage (plain and streamed answers), by kind (prompt, completion, total) and model',
-      labelNames: ['kind', 'model'],
-      registers,
-    }),
-    replayed: new Counter({
-      name: 'rock_model_service_proxy_replayed_total',
-      help: 'Calls answered from the replay file (served) or refused because it was exhausted',
-      labelNames: ['result'],
-      registers,
-    }),
+    upstreamAttempts: counter(
+      'rock_model_service_proxy_upstream_attempts_total',
+      'Upstream attempts by outcome (HTTP status, timeout, connection_error or too_large) and model',
+      ['outcome', 'model'],
+    ),
+    retries: counter('rock_model_service_proxy_retries_total', 'Upstream attempts repeated, by the outcome that caused the retry, and model', ['reason', 'model']),
+    calls: counter('rock_model_service_proxy_calls_total', 'Forwarded calls by the HTTP status their client got (499: the client left first) and model', ['status', 'model']),
+    tokens: counter(
+      'rock_model_service_proxy_tokens_total',
+      'Tokens the upstream reported in usage (plain and streamed answers), by kind (prompt, completion, total) and model',
+      ['kind', 'model'],
+    ),
+    replayed: counter('rock_model_service_proxy_replayed_total', 'Calls answered from the replay file (served) or refused because it was exhausted', ['result']),
     models: new ModelLabels(maxModels),
   };
 }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { RecordTruncation } from '../wire/chat-stream-aggregator.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../wire/json-depth.js';
 
-/** One line of the recording (SPEC section 7), with `status_code`: what the client was answered. */
+/** One line of the recording (docs/proxy.md), with `status_code`: what the client was answered. */
 export interface CallRecord {
   model: string | null;
   stream: boolean;

@@ -1,20 +1,20 @@
 import type { ServerResponse } from 'node:http';
 import { BadResponseError, ERROR_CODES, errorSpec, ReplayExhaustedError, type ErrorCode } from '../errors.js';
 import type { RouteContext } from '../http/http-service.js';
-import { retryHeaders, sendError, sendJson } from '../http/reply.js';
+import { sendError, sendErrorAnswer, sendJson } from '../http/reply.js';
 import type { Logger } from '../log/logger.js';
 import { completionToAgentStream, type AgentApi } from '../wire/agent-api.js';
 import { completionToSse } from '../wire/chat-chunks.js';
 import type { ErrorBodyShape } from '../wire/error-bodies.js';
 import { isJsonObject } from '../wire/json-object.js';
 import { ResponsesStore } from '../wire/responses-store.js';
+import { SSE_HEADERS } from '../wire/sse.js';
 import { readJsonRequest, type JsonRequest } from './json-request.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { SeenModels } from './models.js';
 import type { ReplayCursor, ReplayEntry } from './replay-cursor.js';
 import { upstreamErrorText } from './translated-answer.js';
 
-const STREAM_HEAD = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
 
 /**
  * A replay sends nothing anywhere, so the conversation a `previous_response_id` continues is not
@@ -28,7 +28,7 @@ export class ReplayResponsesStore extends ResponsesStore {
 }
 
 /**
- * Proxy mode's replay backend (SPEC section 7): no upstream; each call, whatever its route,
+ * Proxy mode's replay backend (docs/proxy.md): no upstream; each call, whatever its route,
  * gets the next recorded answer, with the status the client got when it was recorded.
  * Records nothing.
  */
@@ -54,7 +54,7 @@ export class ReplayBackend {
       return;
     }
     if (ok && request.stream && isJsonObject(entry.response)) {
-      res.writeHead(entry.statusCode, STREAM_HEAD);
+      res.writeHead(entry.statusCode, SSE_HEADERS);
       res.end(completionToSse(entry.response));
       return;
     }
@@ -82,8 +82,12 @@ export class ReplayBackend {
     }
     if (!ok) {
       // The error body the agent got (its API's shape), or the upstream's, told in the agent API's shape.
-      const text = own !== undefined ? JSON.stringify(own) : api.errorBody(entry.statusCode, 'RMS_UPSTREAM', `${entry.error ?? 'recorded failure'}: ${upstreamErrorText(Buffer.from(textOf(entry.response)))}`);
-      sendJson(res, entry.statusCode, text);
+      // The recording keeps no headers: neither answer says whether a retry may help.
+      if (own !== undefined) sendJson(res, entry.statusCode, JSON.stringify(own));
+      else {
+        const message = `${entry.error ?? 'recorded failure'}: ${upstreamErrorText(Buffer.from(textOf(entry.response)))}`;
+        sendErrorAnswer(res, { status: entry.statusCode, code: 'RMS_UPSTREAM', message, retryable: true }, api.errorBody);
+      }
       return;
     }
     let body: string;
@@ -94,7 +98,7 @@ export class ReplayBackend {
       return;
     }
     if (request.stream) {
-      res.writeHead(entry.statusCode, STREAM_HEAD);
+      res.writeHead(entry.statusCode, SSE_HEADERS);
       res.end(body);
     } else sendJson(res, entry.statusCode, body);
   }
@@ -148,6 +152,5 @@ function sendRecordedFailure(res: ServerResponse, entry: ReplayEntry, shape: Err
   const code: ErrorCode =
     entry.errorCode !== undefined && Object.hasOwn(ERROR_CODES, entry.errorCode) ? (entry.errorCode as ErrorCode) : entry.statusCode === 504 ? 'RMS_TIMEOUT' : 'RMS_UPSTREAM';
   const message = entry.error ?? `recorded failure (line ${entry.line})`;
-  const answer = { status: entry.statusCode, code, message, retryable: errorSpec(code).retry };
-  sendJson(res, entry.statusCode, shape(entry.statusCode, code, message), retryHeaders(answer));
+  sendErrorAnswer(res, { status: entry.statusCode, code, message, retryable: errorSpec(code).retry }, shape);
 }

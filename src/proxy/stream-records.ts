@@ -8,7 +8,7 @@
  */
 import { ChatStreamAggregator, type RecordTruncation } from '../wire/chat-stream-aggregator.js';
 import { ExactJson } from '../wire/exact-json.js';
-import { isJsonObject, type JsonObject as Json } from '../wire/json-object.js';
+import { isJsonObject, parseJsonObject, type JsonObject as Json } from '../wire/json-object.js';
 import { RawJson } from './recorder.js';
 import { SseReader, type SseEvent } from '../wire/sse-reader.js';
 
@@ -131,13 +131,8 @@ abstract class AgentStreamRecord implements StreamRecord {
       this.pastBound = true;
     }
     if (this.pastBound ? !this.isClosing(event.data, event.bytes) : !this.isWanted(event.data)) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(event.data);
-    } catch {
-      parsed = undefined;
-    }
-    if (!isJsonObject(parsed)) {
+    const parsed = parseJsonObject(event.data);
+    if (parsed === undefined) {
       this.skipped++;
       return;
     }

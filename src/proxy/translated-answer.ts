@@ -1,5 +1,5 @@
 /**
- * An agent call translated to Chat Completions (SPEC section 4, "Proxy mode"): the upstream's
+ * An agent call translated to Chat Completions (docs/agent-apis.md, "Proxy mode"): the upstream's
  * chat answer goes back in the agent's API. A stream is translated chunk by chunk as the
  * upstream's `data:` events arrive, so the agent's first byte leaves with the upstream's first
  * chunk and nothing before it (retries stay possible until then); a whole answer becomes the
@@ -7,14 +7,15 @@
  * answered in one piece); an upstream error becomes the API's error body with the same status.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { BadResponseError } from '../errors.js';
-import { errorAnswer, retryHeaders, sendJson } from '../http/reply.js';
+import { BadResponseError, errorSpec, type ErrorCode } from '../errors.js';
+import { errorAnswer, sendErrorAnswer, sendJson } from '../http/reply.js';
 import { decodeUtf8 } from '../protocol/index.js';
-import { completionToAgentStream, type AgentApi, type AgentEventStream } from '../wire/agent-api.js';
+import { completionToAgentStream, failWith, type AgentApi, type AgentEventStream } from '../wire/agent-api.js';
 import type { RecordTruncation } from '../wire/chat-stream-aggregator.js';
-import { isJsonObject } from '../wire/json-object.js';
+import { isJsonObject, parseJsonObject } from '../wire/json-object.js';
 import { RawJson } from './recorder.js';
 import { SseReader } from '../wire/sse-reader.js';
+import { SSE_HEADERS } from '../wire/sse.js';
 import { agentStreamRecord, chatStreamRecord } from './stream-records.js';
 import { isEventStream, readWhole, recordedBody, type AnswerLimits, type BodyResult, type Delivery, type RecordedBody } from './upstream-body.js';
 import { AttemptFailure, type UpstreamAttempt } from './upstream-client.js';
@@ -28,7 +29,6 @@ export interface Translation {
   stream: boolean;
 }
 
-const STREAM_HEAD: OutgoingHttpHeaders = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
 /** How much of an upstream's error text the agent's error message quotes. */
 const QUOTED_ERROR_CHARS = 2000;
 
@@ -60,28 +60,21 @@ type AgentSide = Pick<BodyResult, 'status' | 'error' | 'agentResponse' | 'trunca
 function answerUpstreamError(res: ServerResponse, api: AgentApi<unknown>, upstreamStatus: number, headers: IncomingHttpHeaders, body: Buffer): AgentSide {
   const status = upstreamStatus >= 400 && upstreamStatus <= 599 ? upstreamStatus : 502;
   const error = `the upstream answered ${upstreamStatus}`;
-  const text = api.errorBody(status, 'RMS_UPSTREAM', `${error}: ${upstreamErrorText(body)}`);
   const out: OutgoingHttpHeaders = {};
   if (headers['retry-after'] !== undefined) out['retry-after'] = headers['retry-after'];
-  const shouldRetry = headers['x-should-retry'] ?? (status < 500 && status !== 408 && status !== 409 && status !== 429 ? 'false' : undefined);
-  if (shouldRetry !== undefined) out['x-should-retry'] = shouldRetry;
-  sendJson(res, status, text, out);
+  const upstreamSays = headers['x-should-retry'];
+  if (upstreamSays !== undefined) out['x-should-retry'] = upstreamSays;
+  const retryable = upstreamSays !== undefined ? upstreamSays !== 'false' : status >= 500 || status === 408 || status === 409 || status === 429;
+  const text = sendErrorAnswer(res, { status, code: 'RMS_UPSTREAM', message: `${error}: ${upstreamErrorText(body)}`, retryable }, api.errorBody, out);
   return { status, error, agentResponse: new RawJson(Buffer.from(text)) };
 }
 
 /** @returns the message of an upstream's error body (OpenAI's, vLLM's, FastAPI's shapes), else its text, shortened. */
 export function upstreamErrorText(body: Buffer): string {
   const text = body.toString('utf8').trim();
-  let message: unknown;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isJsonObject(parsed)) {
-      const error = parsed.error;
-      message = isJsonObject(error) ? error.message : error ?? parsed.message ?? parsed.detail;
-    }
-  } catch {
-    message = undefined;
-  }
+  const parsed = parseJsonObject(text);
+  const error = parsed?.error;
+  const message = parsed === undefined ? undefined : isJsonObject(error) ? error.message : error ?? parsed.message ?? parsed.detail;
   const said = typeof message === 'string' && message !== '' ? message : text === '' ? '(no body)' : text;
   return said.length > QUOTED_ERROR_CHARS ? `${said.slice(0, QUOTED_ERROR_CHARS)}…` : said;
 }
@@ -104,16 +97,14 @@ function answerCompletion(res: ServerResponse, translation: Translation, complet
     out = stream ? completionToAgentStream(api.createStream(state), text) : api.fromChat(text, state);
   } catch (err) {
     const bad = cannotTranslate(api, err);
-    const answer = errorAnswer(bad);
-    const text = api.errorBody(answer.status, answer.code, answer.message);
-    sendJson(res, answer.status, text, retryHeaders(answer));
-    return { status: answer.status, error: bad.message, agentResponse: new RawJson(Buffer.from(text)) };
+    const text = sendErrorAnswer(res, errorAnswer(bad), api.errorBody);
+    return { status: bad.httpStatus, error: bad.message, agentResponse: new RawJson(Buffer.from(text)) };
   }
   if (!stream) {
     sendJson(res, 200, out);
     return { agentResponse: new RawJson(Buffer.from(out)) };
   }
-  res.writeHead(200, STREAM_HEAD);
+  res.writeHead(200, SSE_HEADERS);
   res.end(out);
   const record = agentStreamRecord(api.name, limits.recordMaxBytes);
   record.push(out);
@@ -125,11 +116,10 @@ function cannotTranslate(api: AgentApi<unknown>, err: unknown): BadResponseError
   return new BadResponseError(0, `the upstream's answer cannot become a ${api.name} answer: ${(err as Error).message}`, { cause: err });
 }
 
-/** An attempt's failure as the agent's in-stream error: its status and code. */
-function streamFailure(failure: AttemptFailure): [number, string] {
-  if (failure.kind === 'timeout') return [504, 'RMS_TIMEOUT'];
-  if (failure.kind === 'too_large') return [502, 'RMS_RESPONSE_TOO_LARGE'];
-  return [502, 'RMS_UPSTREAM'];
+/** An attempt's failure as the agent's in-stream error: its status (the error table's) and code. */
+function streamFailure(failure: AttemptFailure): [number, ErrorCode] {
+  const code: ErrorCode = failure.kind === 'timeout' ? 'RMS_TIMEOUT' : failure.kind === 'too_large' ? 'RMS_RESPONSE_TOO_LARGE' : 'RMS_UPSTREAM';
+  return [errorSpec(code).status, code];
 }
 
 /**
@@ -150,7 +140,7 @@ function translateStream(attempt: UpstreamAttempt, upstream: IncomingMessage, re
   let received = 0;
   const write = (text: string): void => {
     if (text === '' || res.destroyed || res.writableEnded) return;
-    if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, STREAM_HEAD);
+    if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, SSE_HEADERS);
     sent += text.length;
     agent.push(text);
     if (!res.write(text)) upstream.pause();
@@ -161,7 +151,7 @@ function translateStream(attempt: UpstreamAttempt, upstream: IncomingMessage, re
     try {
       text = produce();
     } catch (err) {
-      text = events.fail(502, 'RMS_BAD_RESPONSE', cannotTranslate(api, err).message);
+      text = failWith(events, cannotTranslate(api, err));
     }
     write(text);
   };
@@ -177,7 +167,7 @@ function translateStream(attempt: UpstreamAttempt, upstream: IncomingMessage, re
       if (failure === undefined || sent > 0) {
         if (failure !== undefined) translate(() => events.fail(...streamFailure(failure), failure.message));
         if (!res.destroyed && !res.writableEnded) {
-          if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, STREAM_HEAD);
+          if (!res.headersSent) res.writeHead(upstream.statusCode ?? 200, SSE_HEADERS);
           res.end();
         }
         ended = true;

@@ -14,7 +14,7 @@ const NONE: readonly UpstreamApi[] = [];
 
 /**
  * The upstream a call for `model` goes to: proxy_base_url, else proxy_rules[model], else
- * proxy_rules.default (SPEC section 7).
+ * proxy_rules.default (docs/proxy.md).
  * @returns the route, or undefined when nothing is configured for this model.
  */
 export function upstreamRoute(config: Pick<ServiceConfig, 'proxyBaseUrl' | 'proxyRules' | 'proxyRuleApis'>, model: string | undefined): UpstreamRoute | undefined {

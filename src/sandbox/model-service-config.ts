@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { ConfigError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { checkTemplate, type TemplateVariable } from './command-template.js';
 
 /**
@@ -114,8 +114,6 @@ export type ModelServiceConfigInput = AnySpelling<Omit<ModelServiceConfig, 'runt
     runtime_env_config?: AnySpelling<RuntimeEnvConfig>;
   };
 
-const packageVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-
 /**
  * The default installCmd for each way of installing. From the registry it pins this SDK's own
  * version, so the CLI in the sandbox speaks the same protocol as the library driving it. From the
@@ -123,7 +121,7 @@ const packageVersion = (createRequire(import.meta.url)('../../package.json') as 
  * executable is copied in as `rock` and `rock-model-service`. Each ends by printing where `rock` is.
  */
 export const DEFAULT_INSTALL_CMDS = Object.freeze({
-  registry: `npm install -g rock-model-service@${packageVersion}`,
+  registry: `npm install -g rock-model-service@${VERSION}`,
   tarballs: 'npm install -g --no-audit --no-fund --prefer-offline ${install_files} && command -v rock',
   executable:
     'mkdir -p ${install_bin_dir} && cp ${install_files} ${install_bin_dir}/rock && chmod 755 ${install_bin_dir}/rock && ' +

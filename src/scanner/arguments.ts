@@ -3,12 +3,10 @@
  * same values with the same error (the native addon applies the same rules in C++).
  */
 import { InvalidArgumentError } from '../errors.js';
-import { KindMask } from './types.js';
+import { ALL_KINDS } from './types.js';
 
 /** Default `maxRecords` of a scan (types.ts). */
 export const DEFAULT_MAX_RECORDS = 65536;
-
-const ALL_KINDS = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
 
 function isOffset(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;

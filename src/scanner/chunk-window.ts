@@ -86,7 +86,7 @@ export class ChunkWindow {
  * Returns the file offset of the last occurrence of `needle` inside the file bytes
  * `[from, to)`, or -1. Searches the window first when it holds `to`, then reads backwards
  * with `scratch`, re-reading `needle.length - 1` bytes at each step so that an occurrence
- * straddling two reads is still found (SPEC 11).
+ * straddling two reads is still found.
  */
 export function lastIndexInFile(
   fd: number,

@@ -1,16 +1,11 @@
 /**
- * SPEC section 3 "Reading" for one line whose bytes are in memory: what its start says it
- * is, where its payload ends (the LAST end marker on the line), and whether its meta holds
- * a usable index. The native addon implements the same rules; both must agree byte for byte.
+ * The log's reading rules for one line whose bytes are in memory: what its start says it is,
+ * where its payload ends (the LAST end marker on the line), and whether its meta holds a
+ * usable index. The native addon implements the same rules; both must agree byte for byte.
+ * test/scanner/conformance.test.ts has the rules as a table.
  */
-import { REQUEST_END, REQUEST_START, RESPONSE_END, RESPONSE_START, SESSION_END } from '../protocol/markers.js';
+import { REQUEST_END_BYTES, REQUEST_START_BYTES, RESPONSE_END_BYTES, RESPONSE_START_BYTES, SESSION_END_BYTES } from '../protocol/markers.js';
 import { RecordKind, writeRecord } from './types.js';
-
-export const REQUEST_START_BYTES = Buffer.from(REQUEST_START, 'latin1');
-export const REQUEST_END_BYTES = Buffer.from(REQUEST_END, 'latin1');
-export const RESPONSE_START_BYTES = Buffer.from(RESPONSE_START, 'latin1');
-export const RESPONSE_END_BYTES = Buffer.from(RESPONSE_END, 'latin1');
-export const SESSION_END_BYTES = Buffer.from(SESSION_END, 'latin1');
 
 /** Enough bytes of a line's start to tell its kind (the longest start marker). */
 export const HEAD_BYTES = RESPONSE_START_BYTES.length;

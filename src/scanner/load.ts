@@ -1,5 +1,5 @@
 /**
- * Picks the scan engine (SPEC section 10), in @parcel/watcher's order: the platform package
+ * Picks the scan engine (docs/packaging.md), in @parcel/watcher's order: the platform package
  * that `@napi-rs/cli` lays out (`rock-model-service-linux-x64-gnu`…), then a node-gyp build
  * in this checkout (`build/Release`), then the TypeScript engine. Nothing is loaded until the
  * first call, and the outcome is cached for the life of the process.

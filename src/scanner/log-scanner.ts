@@ -3,8 +3,9 @@
  * around whichever ScanEngine loaded. One read descriptor, opened when the file exists, so
  * that a follower can poll a log that the service has not created yet.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { InvalidArgumentError, LogNotFoundError, LogReplacedError, ScannerClosedError } from '../errors.js';
+import { describeFileType } from '../log-file/append.js';
 import { decodeUtf8 } from '../protocol/json-text.js';
 import { checkKindMask, checkLimits, checkOffset } from './arguments.js';
 import { getScanEngine } from './load.js';
@@ -45,14 +46,6 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-function fileTypeOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a fifo';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'a special file';
-}
-
 class FileLogScanner implements LogScanner {
   readonly kind: 'native' | 'ts';
   readonly path: string;
@@ -83,7 +76,7 @@ class FileLogScanner implements LogScanner {
       const st = fstatSync(fd);
       if (!st.isFile()) {
         closeSync(fd);
-        throw new LogNotFoundError(`${this.path} is ${fileTypeOf(st)}, not a regular file, so it cannot be the log; remove it, or point the service at another data dir`);
+        throw new LogNotFoundError(`${this.path} is ${describeFileType(st)}, not a regular file, so it cannot be the log; remove it, or point the service at another data dir`);
       }
       this.fd = fd;
     }

@@ -6,6 +6,7 @@
  */
 import { fstatSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
+import { SESSION_END_BYTES } from '../protocol/markers.js';
 import { checkKindMask, checkLimits, checkOffset } from './arguments.js';
 import { ChunkWindow, isBlankInFile, lastIndexInFile, readAt, textInFile } from './chunk-window.js';
 import {
@@ -17,7 +18,6 @@ import {
   markersOf,
   metaIndex,
   possibleKinds,
-  SESSION_END_BYTES,
 } from './line-classifier.js';
 import { RECORD_STRIDE, RecordKind, recordAt, writeRecord, type LogRecord, type ScanEngine, type ScanOptions, type ScanResult } from './types.js';
 
@@ -258,5 +258,5 @@ export function createTsEngine(options: TsEngineOptions = {}): ScanEngine {
   return { kind: 'ts', scan, findLast };
 }
 
-/** The TypeScript engine (SPEC section 3 "Reading"), with 1 MiB chunks. */
+/** The TypeScript engine, with 1 MiB chunks. */
 export const tsEngine: ScanEngine = createTsEngine();

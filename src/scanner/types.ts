@@ -1,5 +1,5 @@
 /**
- * The scanner contract (SPEC sections 3 and 10). Two engines implement it, native (C++ addon)
+ * The scanner contract (docs/library.md). Two engines implement it, native (C++ addon)
  * and TypeScript, and must give identical results byte for byte; `LogScanner` adds the
  * file handling on top of whichever engine loaded.
  */
@@ -25,9 +25,12 @@ export const KindMask = {
   Malformed: 1 << RecordKind.Malformed,
 } as const;
 
+/** Every KindMask bit: `findLast(ALL_KINDS)` finds the last complete line, whatever it is. */
+export const ALL_KINDS = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
+
 /**
  * Records come back as a flat Float64Array, `RECORD_LAYOUT.stride` numbers per line, so that a
- * batch of any size costs one allocation and one native call (SPEC 11: one N-API call per
+ * batch of any size costs one allocation and one native call (one N-API call per
  * record caps a scan at about 3 GB/s). Offsets are exact up to 2^53 bytes. This table is the
  * one spelling of the layout on the TypeScript side; `native/record_layout.h` is the C++ one,
  * the addon exports its numbers, and the loader refuses a binary whose numbers differ.

@@ -1,5 +1,5 @@
 /**
- * Watches agent processes for the local service (SPEC section 4): when a watched process has
+ * Watches agent processes for the local service (`watch-agent`, docs/cli.md): when a watched process has
  * exited or is a zombie, the session ends, once, however many watches there were.
  */
 import { isProcessGone } from '../process/process-state.js';

@@ -1,6 +1,6 @@
 /**
  * What local mode writes into the log for an agent's request, and how the runtime's response
- * goes back, in one of two modes (SPEC section 4): translated (the default: the runtime sees
+ * goes back, in one of two modes (docs/agent-apis.md): translated (the default: the runtime sees
  * and answers Chat Completions whatever the agent speaks) or native (the runtime sees the
  * agent's own request and answers with that API's final object).
  */

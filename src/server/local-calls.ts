@@ -1,5 +1,5 @@
 /**
- * One agent call in local mode (SPEC section 4): the request becomes a request line (or
+ * One agent call in local mode (docs/http.md): the request becomes a request line (or
  * re-attaches to the orphaned turn it repeats), the call waits for the runtime's response of
  * that index, and the response goes back in the agent's API. A streamed call gets its headers
  * at once and a heartbeat while it waits; an error after the headers goes into the stream in
@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import { decodeUtf8 } from '../protocol/index.js';
 import { clearLongTimeout, setLongTimeout, type LongTimeout } from '../time/long-timeout.js';
 import type { AgentApi } from '../wire/agent-api.js';
+import { SSE_HEADERS } from '../wire/sse.js';
 import { agentAnswer, openCallStream, openExchange, type AgentApiMode, type CallStream, type Exchange } from './exchange.js';
 import type { SessionLog } from './session-log.js';
 import type { TrajectoryWriter } from './trajectory.js';
@@ -40,7 +41,8 @@ export interface LocalCallDeps {
   calls: WaitingCalls;
   /** Every model an agent named (GET /v1/models lists them). */
   models: Set<string>;
-  isStopping(): boolean;
+  /** Whether the service is closing (HttpService.closing): a new call is refused. */
+  isClosing(): boolean;
 }
 
 /** The agent closed its connection: not an answer, nobody to send it to. */
@@ -51,7 +53,7 @@ class AgentGone extends Error {}
  * body, session ended, stopping) are thrown for the HTTP layer to answer in the route's shape.
  */
 export async function serveLocalCall(ctx: RouteContext, api: AgentApi<unknown>, deps: LocalCallDeps): Promise<void> {
-  if (deps.isStopping()) throw new AbortedError('the service is stopping; retry the request when it is back');
+  if (deps.isClosing()) throw new AbortedError('the service is stopping; retry the request when it is back');
   const body = await ctx.body();
   if (body.length === 0) throw new InvalidArgumentError('the request has no body; send a JSON object');
   const exchange = openExchange(api, deps.mode, decodeUtf8(body), body);
@@ -115,7 +117,7 @@ async function deliver(ctx: RouteContext, turn: Turn, stream: boolean, deps: Loc
   let heartbeat: NodeJS.Timeout | undefined;
   if (stream) {
     events = openCallStream(turn.exchange, turn.index);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.writeHead(200, SSE_HEADERS);
     res.flushHeaders();
     const opening = events.start();
     if (opening !== '') res.write(opening);

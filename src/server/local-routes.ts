@@ -1,5 +1,5 @@
 /**
- * Local mode's routes (SPEC section 4): agent calls in any of the three APIs become request
+ * Local mode's routes (docs/http.md): agent calls in any of the three APIs become request
  * lines answered by the runtime's response lines; `/v1/models` lists the models of the session;
  * `/v1/agent/watch` ends the session when the agent exits.
  */

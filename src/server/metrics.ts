@@ -1,5 +1,5 @@
 /**
- * The service's Prometheus metrics (SPEC section 4). One registry per service, not
+ * The service's Prometheus metrics (docs/http.md, "Metrics"). One registry per service, not
  * prom-client's global one, so that several services in one process (tests, benches) never
  * clash; proxy mode registers its own metrics on the same registry.
  */

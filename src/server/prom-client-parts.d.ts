@@ -1,5 +1,6 @@
-// prom-client ships types for its entry only; these are the files the service imports
-// directly (server/metrics.ts says why), each of which exports its class as module.exports.
+// prom-client ships types for its entry only; these are the files the service (server/metrics.ts
+// says why) and proxy mode (proxy/metrics.ts) import directly, each of which exports its class
+// as module.exports.
 declare module 'prom-client/lib/registry.js' {
   import type { Registry } from 'prom-client';
   const RegistryClass: typeof Registry;

@@ -1,5 +1,5 @@
 /**
- * The local service's side of the communication log (SPEC sections 3 and 4): it numbers the
+ * The local service's side of the communication log: it numbers the
  * requests and appends request lines and the one SESSION_END line. Reading is the follower's job.
  */
 import { lstatSync, mkdirSync, renameSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Starts a service (SPEC sections 4, 7 and 9). Local mode loads only what it needs; proxy
+ * Starts a service (docs/http.md, docs/proxy.md, docs/library.md). Local mode loads only what it needs; proxy
  * mode's code (and YAML, zod) is imported only when the config asks for it.
  */
 import { mkdirSync } from 'node:fs';
@@ -196,7 +196,6 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
     router.endSession();
   });
   const closeLivePage = config.livePage ? await mountLivePage(http, follower, config.logFile) : undefined;
-  let stopping = false;
   registerLocalRoutes(http, {
     apis: lazyAgentApis(config),
     configuredModels: config.models,
@@ -211,13 +210,12 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
     heartbeatMs: config.heartbeatIntervalMs,
     calls,
     models: new Set(),
-    isStopping: () => stopping,
+    isClosing: () => http.closing,
   });
   return {
     http,
     handle: {
       stop() {
-        stopping = true;
         agents.close();
         router.close();
         closeLivePage?.();

@@ -1,5 +1,5 @@
 /**
- * The trajectory file (SPEC section 2): one `{"request": …, "response": …}` line per completed
+ * The trajectory file (docs/http.md): one `{"request": …, "response": …}` line per completed
  * call, built from the compact JSON texts as they are (numbers are never re-serialised).
  * Overwrite mode (the reference's default) keeps only the latest record; append mode keeps all.
  * Writes are asynchronous and serialised, so a slow disk never delays an answer, and records
@@ -34,7 +34,7 @@ export class TrajectoryWriter {
   /**
    * Queues the record of one completed call; the request may be given as its UTF-8 bytes (no
    * re-encoding of megabytes). `agent` adds what an agent API's agent sent and got, when the
-   * runtime saw a translation (SPEC section 4).
+   * runtime saw a translation (docs/agent-apis.md).
    */
   record(requestJson: string | Buffer, responseJson: string, agent?: AgentSide): void {
     const request = typeof requestJson === 'string' ? Buffer.from(requestJson, 'utf8') : requestJson;

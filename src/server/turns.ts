@@ -4,7 +4,7 @@
  * ends). Calls wait on a turn with their own deadline and their own connection, so a call
  * that ends without its answer (its agent left, or it was answered 504) leaves the turn
  * *orphaned* rather than dropped: a retry re-attaches to it and gets response N as soon as it
- * is, or already was, in the log (SPEC section 4, "Answers, retries, streams"). A retry is a
+ * is, or already was, in the log (docs/http.md, "Retries re-attach"). A retry is a
  * call on the same route whose request line would be byte for byte the orphan's: the raw
  * bytes for Chat Completions up to insignificant whitespace, and the translation for the
  * agent APIs (Codex resends the same request with its `client_metadata` keys in another

@@ -1,6 +1,6 @@
 /**
  * Turns the lines of a trace file into session records. Three kinds of file are read: the
- * communication log (`LLM_REQUEST_START…` lines, SPEC section 3), a local-mode trajectory
+ * communication log (`LLM_REQUEST_START…` lines), a local-mode trajectory
  * (`{"request":…,"response":…}` per line) and a proxy recording (`model, stream, status, …`
  * per line). All three are read with the log scanner: in a JSONL file every line is an
  * "unknown" record, which gives its bounds just the same, so one reader serves files and
@@ -18,7 +18,7 @@ export type TraceFormat = 'log' | 'jsonl';
 /** Lines looked at before a file that is neither format is refused. */
 const UNDECIDED_LINES = 16;
 
-/** The meta timestamp: epoch ms (SPEC section 3). */
+/** The meta timestamp: epoch ms. */
 function epochMs(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }

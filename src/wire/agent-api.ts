@@ -1,13 +1,14 @@
 /**
- * One interface for every API an agent may speak (SPEC section 4, "Agent APIs beside Chat
- * Completions"). The runtime always speaks Chat Completions: an adapter turns the agent's request
- * into a Chat Completions request, and the runtime's answer (a chat.completion, or the
- * chat.completion.chunk events of an upstream) back into the agent's API.
+ * One interface for every API an agent may speak (docs/agent-apis.md). The runtime always speaks
+ * Chat Completions: an adapter turns the agent's request into a Chat Completions request, and
+ * the runtime's answer (a chat.completion, or the chat.completion.chunk events of an upstream)
+ * back into the agent's API.
  *
  * Local mode and proxy mode share one event generator per API: proxy mode pushes the upstream's
  * chunks as they come; local mode pushes the chunks `chatCompletionChunks` makes of the final
  * completion (see `completionToAgentStream`).
  */
+import type { ModelServiceError } from '../errors.js';
 import { chatCompletionChunks } from './chat-chunks.js';
 
 export type AgentEndpoint = '/v1/chat/completions' | '/v1/messages' | '/v1/responses';
@@ -59,6 +60,11 @@ export interface AgentEventStream {
   fail(status: number, code: string, message: string): string;
   /** True once `end` or `fail` ran: nothing more is produced. */
   readonly ended: boolean;
+}
+
+/** Returns `events`' in-stream error for `err`, with the status the error table gives its code. */
+export function failWith(events: AgentEventStream, err: ModelServiceError): string {
+  return events.fail(err.httpStatus, err.code, err.message);
 }
 
 export interface AgentApi<State> {

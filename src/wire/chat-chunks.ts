@@ -1,6 +1,6 @@
 /**
  * Turns a complete chat.completion into the `text/event-stream` body an OpenAI streaming
- * client expects (SPEC sections 4 and 7; the reference returns plain JSON here, which breaks
+ * client expects (docs/http.md, docs/proxy.md; the reference returns plain JSON here, which breaks
  * those clients). One converter for both modes: each choice's message becomes its delta and
  * each tool call gets its `index`. A streamed replay is that one chunk (finish reason and
  * usage on it) plus `[DONE]`; local mode splits it into the message chunk, a finish-reason

@@ -4,7 +4,7 @@
  * finish reason, usage, or an upstream's in-stream error.
  */
 import { contentText, readUsage, reasoningOf, type ChatUsage } from './chat-answer.js';
-import { isJsonObject, type JsonObject as Json } from './json-object.js';
+import { isJsonObject, parseJsonObject, type JsonObject as Json } from './json-object.js';
 
 export interface ChunkDelta {
   /** An upstream's in-stream error object (`data: {"error":{…}}`). */
@@ -25,13 +25,8 @@ export interface ChunkDelta {
 /** Returns the delta of a chunk, or undefined for `[DONE]` and text that is not a JSON object (left out, as the SSE aggregator does). */
 export function readChunk(chunkText: string): ChunkDelta | undefined {
   if (chunkText.trim() === '[DONE]') return undefined;
-  let chunk: unknown;
-  try {
-    chunk = JSON.parse(chunkText);
-  } catch {
-    return undefined;
-  }
-  if (!isJsonObject(chunk)) return undefined;
+  const chunk = parseJsonObject(chunkText);
+  if (chunk === undefined) return undefined;
   const out: ChunkDelta = { reasoning: '', opaque: [], text: '', refusal: '', toolCalls: [] };
   if (isJsonObject(chunk.error)) {
     out.error = chunk.error;

@@ -1,6 +1,6 @@
 import { DEFAULT_RECORD_MAX_BYTES } from '../config/defaults.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
-import { isJsonObject, type JsonObject as Json } from './json-object.js';
+import { isJsonObject, parseJsonObject, type JsonObject as Json } from './json-object.js';
 import { SseReader, type SseEvent } from './sse-reader.js';
 
 /**
@@ -121,14 +121,8 @@ export class ChatStreamAggregator {
       this.done = true;
       return;
     }
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      this.skipped++;
-      return;
-    }
-    if (!isJsonObject(chunk)) {
+    const chunk = parseJsonObject(data);
+    if (chunk === undefined) {
       this.skipped++;
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * JSON read and written again with every number spelled as it came (SPEC section 4: a 19-digit
+ * JSON read and written again with every number spelled as it came (docs/agent-apis.md: a 19-digit
  * integer in tool arguments survives both ways). Translation rebuilds objects, so it cannot copy
  * bytes; it reads through `parseKeepingNumbers` and puts the spellings back when it writes.
  */

@@ -5,13 +5,13 @@
  * `input_json_delta`) and `content_block_stop`, one block open at a time, then `message_delta`
  * (stop_reason, usage) and `message_stop`. `ping` keeps the connection busy.
  */
-import { BadResponseError } from '../errors.js';
-import type { AgentEventStream } from './agent-api.js';
+import { BadResponseError, UpstreamError } from '../errors.js';
+import { failWith, type AgentEventStream } from './agent-api.js';
 import { newId, readUsage, type ChatUsage } from './chat-answer.js';
 import { readChunk, upstreamMessage } from './chat-delta.js';
 import { anthropicErrorBody } from './error-bodies.js';
 import { ExactJson } from './exact-json.js';
-import { isJsonObject, type JsonObject as Json } from './json-object.js';
+import { isJsonObject, parseJsonObject, type JsonObject as Json } from './json-object.js';
 import { messagesUsage, stopReason } from './messages-answer.js';
 import type { MessagesState } from './messages-request.js';
 import { sseEvent } from './sse.js';
@@ -82,7 +82,7 @@ export class MessagesEventStream implements AgentEventStream {
     if (this.ended) return '';
     const delta = readChunk(chunkText);
     if (delta === undefined) return '';
-    if (delta.error !== undefined) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(delta.error));
+    if (delta.error !== undefined) return failWith(this, new UpstreamError(upstreamMessage(delta.error)));
     if (delta.usage !== undefined) this.usage = delta.usage;
     let out = this.openMessage();
     if (delta.reasoning !== '') out += this.thinking(delta.reasoning);
@@ -102,7 +102,7 @@ export class MessagesEventStream implements AgentEventStream {
     if (this.ended) return '';
     let out = this.openMessage();
     const broken = this.brokenToolCall();
-    if (broken !== undefined) return out + this.fail(502, 'RMS_BAD_RESPONSE', broken.message);
+    if (broken !== undefined) return out + failWith(this, broken);
     out += this.closeBlock();
     const stop = stopReason(this.finishReason, this.matchedStop, this.state, this.tools.size > 0, this.refused);
     const usage = messagesUsage(this.usage ?? readUsage(undefined));
@@ -197,13 +197,7 @@ export class MessagesEventStream implements AgentEventStream {
     for (const tool of this.tools.values()) {
       if (tool.name === '') return new BadResponseError(this.index, "a tool call in the runtime's answer has no function name; name the tool it calls");
       if (tool.args.trim() === '') continue;
-      let input: unknown;
-      try {
-        input = JSON.parse(tool.args);
-      } catch {
-        input = undefined;
-      }
-      if (!isJsonObject(input)) {
+      if (parseJsonObject(tool.args) === undefined) {
         return new BadResponseError(
           this.index,
           `tool call ${tool.id} (${tool.name}): its arguments are not a JSON object, and a Messages tool_use.input must be one; write the arguments as a JSON object text`,

@@ -1,6 +1,6 @@
 /**
- * `GET /v1/models` and `GET /v1/models/{id}` bodies that both official clients parse (SPEC
- * section 4): the OpenAI client reads `{"object":"list","data":[{id, object, created, owned_by}]}`,
+ * `GET /v1/models` and `GET /v1/models/{id}` bodies that both official clients parse (docs/http.md):
+ * the OpenAI client reads `{"object":"list","data":[{id, object, created, owned_by}]}`,
  * the Anthropic client pages `{data:[{id, type, created_at, display_name}], has_more, first_id,
  * last_id}`. One object carries both sets of fields.
  */

@@ -1,6 +1,6 @@
 /**
  * The session's Responses, kept so that a call naming `previous_response_id` can be expanded into
- * the whole conversation (SPEC section 4). In memory only, bounded in count and bytes (the oldest
+ * the whole conversation (docs/agent-apis.md). In memory only, bounded in count and bytes (the oldest
  * go first), never across a restart; `store: false` responses are never put here.
  *
  * Each entry keeps only its own call's input items and its output items, with a link to the

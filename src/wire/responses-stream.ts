@@ -9,8 +9,8 @@
  * `sequence_number`. Codex takes each item from its `output_item.done`, and finishes on
  * `response.completed` only.
  */
-import { BadResponseError } from '../errors.js';
-import type { AgentEventStream } from './agent-api.js';
+import { BadResponseError, UpstreamError } from '../errors.js';
+import { failWith, type AgentEventStream } from './agent-api.js';
 import { newId, readUsage, type ChatToolCall, type ChatUsage } from './chat-answer.js';
 import { readChunk, upstreamMessage } from './chat-delta.js';
 import { openAiError } from './error-bodies.js';
@@ -77,7 +77,7 @@ export class ResponsesEventStream implements AgentEventStream {
     if (this.ended) return '';
     const delta = readChunk(chunkText);
     if (delta === undefined) return '';
-    if (delta.error !== undefined) return this.fail(502, 'RMS_UPSTREAM', upstreamMessage(delta.error));
+    if (delta.error !== undefined) return failWith(this, new UpstreamError(upstreamMessage(delta.error)));
     let out = this.start();
     if (delta.usage !== undefined) this.usage = delta.usage;
     if (delta.reasoning !== '') out += this.reasoning(delta.reasoning);
@@ -98,7 +98,7 @@ export class ResponsesEventStream implements AgentEventStream {
     let out = this.start();
     const nameless = [...this.calls.values()].find((c) => c.output === -1);
     if (nameless !== undefined) {
-      return out + this.fail(502, 'RMS_BAD_RESPONSE', new BadResponseError(this.index, "a tool call in the runtime's answer has no function name; name the tool it calls").message);
+      return out + failWith(this, new BadResponseError(this.index, "a tool call in the runtime's answer has no function name; name the tool it calls"));
     }
     out += this.closeItem();
     const { status, incomplete_details } = finishStatus(this.finishReason);

@@ -18,3 +18,6 @@ export function sseEvent(name: string, json: string): string {
  * yet it moves bytes, so idle-connection timers in proxies and HTTP stacks see activity.
  */
 export const SSE_KEEP_ALIVE = ': keep-alive\n\n';
+
+/** The headers of every event stream the service answers with (its own, translated or replayed). */
+export const SSE_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };

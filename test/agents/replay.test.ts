@@ -6,14 +6,13 @@
  * run in a second and tell which half of a failure is the route's.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ModelClient } from '../../src/client/model-client.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { claudeCodeTakes, codexTakes } from './support/agent-expectations.js';
 import { contentText, requestMeta, textReply, toolCallReply, type ChatRequest } from './support/agent-session.js';
 import { eventsOf, parseSse, readSseBody, type SseItem } from './support/sse-reader.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 interface Fixture {
   method: string;
@@ -70,7 +69,7 @@ describe('captured agent requests replayed to the service (no agent install)', f
   let dataDir: string;
 
   beforeEach(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'rms-agent-replay-'));
+    dataDir = makeTempDir('agent-replay');
     server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', heartbeatIntervalMs: HEARTBEAT_MS });
     runtime = new ModelClient({ logFile: server.config.logFile });
   });
@@ -78,7 +77,7 @@ describe('captured agent requests replayed to the service (no agent install)', f
   afterEach(async () => {
     runtime.close();
     await server.close('test finished');
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDir(dataDir);
   });
 
   /**

@@ -3,7 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compactJson, encodeRequestLine } from '../../src/protocol/index.js';
-import { collect, makeTempDir, removeDir, requireBuiltCli, ROCK_BIN, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { collect, requireBuiltCli, ROCK_BIN, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const RESPONSE = '{"choices":[{"index":0,"message":{"role":"assistant","content":"r"},"finish_reason":"stop"}]}';
 

@@ -4,8 +4,10 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { collect, freePort, makeTempDir, removeDir, requireBuiltCli, spawnCli } from '../helpers/cli.js';
+import { collect, requireBuiltCli, spawnCli } from '../helpers/cli.js';
 import { parseStatus, Workspace } from '../helpers/workspace.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { freePort } from '../helpers/loopback.js';
 
 /** A process that is not ours but whose command line says "rock": a RocketMQ broker, played by sleep. */
 function rocketMqBroker(dir: string): ChildProcess {

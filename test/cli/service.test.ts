@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { availableEngines } from '../../src/scanner/load.js';
 import { VERSION } from '../../src/version.js';
-import { freePort, requireBuiltCli } from '../helpers/cli.js';
+import { requireBuiltCli } from '../helpers/cli.js';
 import { parseStatus, Workspace } from '../helpers/workspace.js';
+import { freePort, listenOnLoopback } from '../helpers/loopback.js';
+import { completionText } from '../helpers/chat-completion.js';
 
 const REQUEST = JSON.stringify({
   model: 'gpt-3.5-turbo',
@@ -15,10 +18,7 @@ const REQUEST = JSON.stringify({
   ],
   stream: false,
 });
-const RESPONSE = JSON.stringify({
-  choices: [{ index: 0, message: { role: 'assistant', content: 'mock content' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 1 },
-});
+const RESPONSE = completionText({ content: 'mock content' });
 
 function sleeper(): ChildProcess {
   return spawn('sleep', ['300'], { stdio: 'ignore' });
@@ -173,14 +173,9 @@ describe('rock model-service start, stop, status, watch-agent', function () {
     });
 
     it('a start that cannot listen fails with the service output and leaves no pid file', async () => {
-      const busy = await new Promise<import('node:net').Server>((resolve) => {
-        import('node:net').then(({ createServer }) => {
-          const server = createServer();
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        });
-      });
+      const busy = createNetServer();
+      const port = await listenOnLoopback(busy);
       try {
-        const { port } = busy.address() as { port: number };
         const result = await ws.rock(['start', '--host', '127.0.0.1', '--port', String(port)], 40_000);
         assert.equal(result.code, 1);
         assert.match(result.stderr, /stopped .* before it became healthy: .*EADDRINUSE/);

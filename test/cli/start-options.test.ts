@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { freePort, makeTempDir, removeDir, requireBuiltCli, runCli } from '../helpers/cli.js';
+import { requireBuiltCli, runCli } from '../helpers/cli.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { freePort } from '../helpers/loopback.js';
 
 describe('rock model-service start: the agent API, models and live page flags', () => {
   let cwd: string;

@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compactJson, encodeRequestLine } from '../../src/protocol/index.js';
-import { collect, makeTempDir, removeDir, requireBuiltCli, ROCK_BIN, runCli } from '../helpers/cli.js';
+import { collect, requireBuiltCli, ROCK_BIN, runCli } from '../helpers/cli.js';
 import { LoadedModules } from '../helpers/loaded-modules.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 /** Source modules an anti-call turn must not load: parsers, the service, proxy mode, config files, metrics, logging, the SDK. */
 const HEAVY = /node_modules\/(commander|yaml|zod|prom-client|pino)\/|^src\/(server|http|wire|proxy|sandbox|log|trace)\/|^src\/config\/(load|schema)\.ts$/;

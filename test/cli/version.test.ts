@@ -4,8 +4,9 @@ import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isHealthOf } from '../../src/process/service-health.js';
 import { VERSION } from '../../src/version.js';
-import { collect, makeTempDir, PROJECT_ROOT, removeDir, requireBuiltCli, ROCK_BIN, runCli } from '../helpers/cli.js';
+import { collect, PROJECT_ROOT, requireBuiltCli, ROCK_BIN, runCli } from '../helpers/cli.js';
 import { parseStatus } from '../helpers/workspace.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('rock --version', () => {
   before(requireBuiltCli);

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlin
 import { join } from 'node:path';
 import { ModelClient } from '../../src/client/model-client.js';
 import { compactJson, encodeRequestLine, SESSION_END_LINE } from '../../src/protocol/index.js';
-import { makeTempDir, removeDir } from '../helpers/cli.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const REQUEST = '{"model":"m","messages":[{"role":"user","content":"hello"}]}';
 const RESPONSE = '{"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}';

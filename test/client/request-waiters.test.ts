@@ -1,24 +1,24 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AbortedError, TimeoutError } from '../../src/errors.js';
 import { RequestWaiters } from '../../src/client/request-waiters.js';
 import { encodeRequestLine } from '../../src/protocol/index.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('RequestWaiters', () => {
   let dir: string;
   let log: string;
   let waiters: RequestWaiters;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-request-waiters-'));
+    dir = makeTempDir('request-waiters');
     log = join(dir, 'LLMService.log');
     writeFileSync(log, '');
     waiters = new RequestWaiters(log);
   });
   afterEach(() => {
     waiters.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   it('a --timeout of 2147484 s (past one Node timer) keeps waiting instead of failing at once', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { makeTempDir, removeDir, requireBuiltCli, runCli } from '../helpers/cli.js';
+import { requireBuiltCli, runCli } from '../helpers/cli.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('config bounds through the CLI', () => {
   let cwd: string;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveServiceConfig } from '../../src/config/resolve.js';
 import { ConfigError } from '../../src/errors.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('loadConfig', () => {
   let dir: string;
@@ -13,11 +13,11 @@ describe('loadConfig', () => {
   const env = { ROCK_MODEL_SERVICE_DATA_DIR: '/tmp/rms-config-test' };
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rms-config-'));
+    dir = makeTempDir('config');
     file = join(dir, 'service.yaml');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   async function loadError(yaml: string, overrides = {}): Promise<ConfigError> {
@@ -243,10 +243,9 @@ describe('loadConfig', () => {
   });
 });
 
-
 describe('loadConfig: local mode and agent API keys', () => {
   it('reads agent_api_mode, models, live_page, heartbeat_interval, body_timeout, max_orphaned_turns and the Responses store bounds', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rms-config-local-'));
+    const dir = makeTempDir('config-local');
     try {
       const file = join(dir, 'local.yaml');
       await writeFile(
@@ -275,7 +274,7 @@ describe('loadConfig: local mode and agent API keys', () => {
       await writeFile(file, 'max_orphaned_turns: 100000\n');
       await assert.rejects(loadConfig({ configFile: file, env: {} }), /max_orphaned_turns must be a whole number from 0 to 1024, got 100000/);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, linkSync, mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogFollower, type LogUnavailable, type ResetReason } from '../../src/follower/index.js';
 import { encodeResponseLine } from '../../src/protocol/index.js';
 import { availableEngines, openScanner, recordAt, RecordKind } from '../../src/scanner/index.js';
 import { bytesRead } from '../scanner/log-files.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const line = (index: number, text = 'x'): Buffer => encodeResponseLine(JSON.stringify({ text }), index);
 
@@ -36,12 +36,12 @@ for (const engine of availableEngines()) {
     };
 
     beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'rms-follow-'));
+      dir = makeTempDir('follow');
       path = join(dir, 'LLMService.log');
     });
     afterEach(() => {
       for (const f of followers.splice(0)) f.close();
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     });
 
     it('wakes on file events without waiting for the poll', async () => {
@@ -58,7 +58,7 @@ for (const engine of availableEngines()) {
 
     it('falls back to the poll when no event reaches it (writes through a hard link in another directory)', async () => {
       writeFileSync(path, '');
-      const other = mkdtempSync(join(tmpdir(), 'rms-follow-link-'));
+      const other = makeTempDir('follow-link');
       try {
         const alias = join(other, 'alias.log');
         linkSync(path, alias);
@@ -67,13 +67,13 @@ for (const engine of availableEngines()) {
         await until(() => indexes.length === 1, 2000, 'the poll');
         assert.deepEqual(indexes, [7]);
       } finally {
-        rmSync(other, { recursive: true, force: true });
+        removeDir(other);
       }
     });
 
     it('polls only while polling is not paused; file events wake it either way', async () => {
       writeFileSync(path, '');
-      const other = mkdtempSync(join(tmpdir(), 'rms-follow-link-'));
+      const other = makeTempDir('follow-link');
       try {
         const alias = join(other, 'alias.log');
         linkSync(path, alias);
@@ -89,7 +89,7 @@ for (const engine of availableEngines()) {
         await until(() => indexes.length === 3, 2000, 'the poll after resuming');
         assert.deepEqual(indexes, [1, 2, 3]);
       } finally {
-        rmSync(other, { recursive: true, force: true });
+        removeDir(other);
       }
     });
 
@@ -368,14 +368,14 @@ for (const engine of availableEngines()) {
 
 describe('LogFollower and process lifetime', () => {
   it('does not keep a process alive on its own', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rms-follow-exit-'));
+    const dir = makeTempDir('follow-exit');
     try {
       const module = new URL('../../src/follower/index.ts', import.meta.url).href;
       const script = `const { LogFollower } = await import(${JSON.stringify(module)}); new LogFollower(${JSON.stringify(join(dir, 'x.log'))});`;
       const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
       assert.equal(child.status, 0, child.stderr.toString());
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, linkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AbortedError, BadResponseError, InvalidArgumentError, SessionEndedError, TimeoutError } from '../../src/errors.js';
 import { LogFollower, ResponseRouter } from '../../src/follower/index.js';
 import { compactJson, encodeRequestLine, encodeResponseLine, SESSION_END_LINE } from '../../src/protocol/index.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('ResponseRouter', () => {
   let dir: string;
@@ -13,7 +13,7 @@ describe('ResponseRouter', () => {
   let router: ResponseRouter;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-router-'));
+    dir = makeTempDir('router');
     path = join(dir, 'LLMService.log');
     writeFileSync(path, '');
     follower = new LogFollower(path);
@@ -22,7 +22,7 @@ describe('ResponseRouter', () => {
   afterEach(() => {
     router.close();
     follower.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   it('resolves the waiter of a response index with the payload text as stored, leaving the others waiting', async () => {
@@ -37,7 +37,7 @@ describe('ResponseRouter', () => {
   });
 
   it('polls for its waiters when no file event comes (a write through a hard link in another directory)', async () => {
-    const other = mkdtempSync(join(tmpdir(), 'rms-router-link-'));
+    const other = makeTempDir('router-link');
     try {
       const alias = join(other, 'alias.log');
       linkSync(path, alias);
@@ -45,7 +45,7 @@ describe('ResponseRouter', () => {
       appendFileSync(alias, encodeResponseLine('{"polled":true}', 1));
       assert.equal(await wait, '{"polled":true}');
     } finally {
-      rmSync(other, { recursive: true, force: true });
+      removeDir(other);
     }
   });
 

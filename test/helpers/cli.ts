@@ -1,11 +1,9 @@
 /**
  * Runs the real `rock` CLI (`node bin/rock.js`, which runs the bundle in `dist/`) as a child
- * process, plus the temporary directories and free ports its tests need.
+ * process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,26 +60,4 @@ export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliRes
 /** Runs `rock ...args` to completion. */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return collect(spawnCli(args, options), options.timeoutMs);
-}
-
-/** Returns a port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A fresh directory under the system temp dir; remove it with `removeDir`. */
-export function makeTempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `rms-${prefix}-`));
-}
-
-/** Removes a directory made by makeTempDir. */
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }

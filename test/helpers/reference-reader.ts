@@ -1,6 +1,6 @@
 /**
- * A plain reader written straight from SPEC section 3 "Reading", sharing nothing with the
- * engines: the whole file as one string (latin1, so that a character is a byte and string
+ * A plain reader written straight from the log's reading rules (the table in
+ * conformance.test.ts), sharing nothing with the engines: the whole file as one string (latin1, so that a character is a byte and string
  * offsets are file offsets), split('\n'), startsWith and lastIndexOf. Fine for test-sized logs.
  */
 import { readFileSync } from 'node:fs';

@@ -3,13 +3,12 @@
  * stand-in that appends response lines through the protocol writer, and a reader of the log
  * that splits on the markers the way the reference does (independent of our scanners).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ServiceConfigInput } from '../../src/config/resolve.js';
 import { appendLine, closeAppendFd, openAppendFd } from '../../src/log-file/index.js';
 import { compactJson, encodeResponseLine } from '../../src/protocol/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
+import { makeTempDir, removeDir } from './temp-dir.js';
 
 export interface LoggedLine {
   kind: 'request' | 'response' | 'session_end' | 'other';
@@ -93,12 +92,12 @@ export class TestService {
 
   async close(): Promise<void> {
     await this.server.close('test finished');
-    rmSync(this.dir, { recursive: true, force: true });
+    removeDir(this.dir);
   }
 }
 
 /** Starts a quiet service on 127.0.0.1 with a free port and a fresh data dir. */
-export async function startTestService(config: ServiceConfigInput = {}, dir = mkdtempSync(join(tmpdir(), 'rms-svc-'))): Promise<TestService> {
+export async function startTestService(config: ServiceConfigInput = {}, dir = makeTempDir('svc')): Promise<TestService> {
   const server = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', ...config });
   return new TestService(server, dir);
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { writeServiceFiles } from '../../src/cli/service-files.js';
 import { processStartTime } from '../../src/process/process-state.js';
 import { VERSION } from '../../src/version.js';
-import { makeTempDir, removeDir, runCli, type CliResult } from './cli.js';
+import { runCli, type CliResult } from './cli.js';
+import { makeTempDir, removeDir } from './temp-dir.js';
 
 export class Workspace {
   readonly dir = makeTempDir('cli');

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from
 import { join } from 'node:path';
 import { withAppendLock } from '../../src/log-file/append-lock.js';
 import { processStartTime } from '../../src/process/process-state.js';
-import { makeTempDir, removeDir } from '../helpers/cli.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const APPEND_LOCK = new URL('../../src/log-file/append-lock.ts', import.meta.url).href;
 

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLine, closeAppendFd, MAX_LINE_BYTES, openAppendFd, readRegularFileSync, replaceRegularFile } from '../../src/log-file/index.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('log-file: append', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-append-'));
+    dir = makeTempDir('append');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeDir(dir));
 
   it('appends one line per write so that two processes appending at once never interleave', async function () {
     this.timeout(60_000);

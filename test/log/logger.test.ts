@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsafePathError } from '../../src/errors.js';
 import { createLogger } from '../../src/log/logger.js';
 import { requireBuiltCli, runCli } from '../helpers/cli.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('log: the service log file', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-logger-'));
+    dir = makeTempDir('logger');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeDir(dir));
 
   it('appends JSON lines to a regular file, creating its directory', () => {
     const file = join(dir, 'logs', 'model_service.log');

@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLocalSession } from './session.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -36,7 +36,7 @@ const packageJsonIn = (tarball: string) => JSON.parse(run('tar', ['-xzOf', tarba
  * registry: scripts off, offline. Returns the project and what npm printed.
  */
 function installInto(tarballs: string[]): { dir: string; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'rms-install-'));
+  const dir = makeTempDir('install');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'rms-install-probe', version: '1.0.0', private: true }));
   const { stdout, stderr } = runFull('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', ...tarballs], { cwd: dir });
   return { dir, output: stdout + stderr };
@@ -85,7 +85,7 @@ describe('packaging (npm run package)', function () {
     packageOutput = run('npm', ['run', 'package'], { cwd: REPO });
   });
   after(() => {
-    for (const dir of projects) rmSync(dir, { recursive: true, force: true });
+    for (const dir of projects) removeDir(dir);
   });
 
   function project(tarballs: string[]): { dir: string; output: string } {
@@ -202,7 +202,7 @@ describe('packaging (npm run package)', function () {
     });
 
     it('runs a whole local-mode session, with its own native scanner, where PATH holds no node', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'rms-standalone-'));
+      const dir = makeTempDir('standalone');
       projects.push(dir);
       const path = pathWithoutNode(dir);
       const env = { PATH: path, ROCK_MODEL_SERVICE_DATA_DIR: join(dir, 'data') };
@@ -213,7 +213,7 @@ describe('packaging (npm run package)', function () {
     });
 
     it('falls back to the TypeScript scanner, saying why and what to do, when it cannot write its native scanner to TMPDIR', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'rms-standalone-'));
+      const dir = makeTempDir('standalone');
       projects.push(dir);
       const r = spawnSync(executable, ['status'], { cwd: dir, encoding: 'utf8', env: { PATH: '', TMPDIR: join(dir, 'missing'), ROCK_MODEL_SERVICE_DATA_DIR: dir } });
       assert.equal(r.status, 0, r.stderr);

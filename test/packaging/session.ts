@@ -11,7 +11,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { collect, freePort, type CliResult } from '../helpers/cli.js';
+import { collect, type CliResult } from '../helpers/cli.js';
+import { freePort } from '../helpers/loopback.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
 
 /** How to run the program under test: its argv prefix, its working dir and its whole environment. */
 export interface Launcher {
@@ -21,7 +23,7 @@ export interface Launcher {
   env: NodeJS.ProcessEnv;
 }
 
-export const REPLY = { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'packed hello' }, finish_reason: 'stop' }] };
+export const REPLY = chatCompletion({ content: 'packed hello' });
 
 function start(launcher: Launcher, args: string[]): ChildProcess {
   return spawn(launcher.command, [...launcher.args, 'model-service', ...args], { cwd: launcher.cwd, env: launcher.env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,8 +4,9 @@ import { once } from 'node:events';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDir, refuseIfHeld } from '../../src/process/dir-lock.js';
-import { makeTempDir, removeDir } from '../helpers/cli.js';
+
 import { AlreadyRunningError } from '../../src/errors.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const DIR_LOCK = new URL('../../src/process/dir-lock.ts', import.meta.url).href;
 /** tsx by its location: the children run in other working dirs, where `--import tsx` would not resolve. */

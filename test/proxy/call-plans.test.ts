@@ -4,7 +4,9 @@ import OpenAI from 'openai';
 import { countTokensBody } from '../../src/wire/token-estimate.js';
 import { messageToEvents } from '../../src/wire/messages-stream.js';
 import { responseToEvents } from '../../src/wire/responses-stream.js';
-import { ScriptedUpstream, chatCompletion, json, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { ScriptedUpstream, json, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
 const MESSAGE = {
   id: 'msg_up',
@@ -46,11 +48,7 @@ describe('proxy mode: agent APIs passed through to an upstream that speaks them'
   let upstream: ScriptedUpstream;
   let proxy: TestProxy | undefined;
 
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('forwards a Messages call unchanged, query string and Anthropic headers included, and streams the answer through untouched', async () => {
     upstream = await nativeUpstream();

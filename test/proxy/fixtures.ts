@@ -1,12 +1,14 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServiceConfigInput } from '../../src/config/resolve.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
-import { collect, freePort, makeTempDir, removeDir, requireBuiltCli, spawnCli } from '../helpers/cli.js';
+import { collect, requireBuiltCli, spawnCli } from '../helpers/cli.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { freePort, listenOnLoopback } from '../helpers/loopback.js';
+import { chunkText, usageChunk } from '../helpers/chat-completion.js';
 
 /** One call the upstream received. */
 export interface UpstreamCall {
@@ -37,7 +39,7 @@ export class ScriptedUpstream {
         upstream.script(call, res, upstream.calls.length);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     return upstream;
   }
 
@@ -64,7 +66,12 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 
 /** One SSE event carrying a chat.completion.chunk with this delta. */
 export function chunkEvent(delta: object, finishReason: string | null = null, extra: object = {}): string {
-  return `data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 7, model: 'm', choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`;
+  return `data: ${chunkText(delta, finishReason, extra)}\n\n`;
+}
+
+/** The SSE event that ends a stream with its usage. */
+export function usageEvent(usage: object): string {
+  return `data: ${JSON.stringify(usageChunk(usage))}\n\n`;
 }
 
 export const COMPLETION = {
@@ -90,7 +97,7 @@ export interface TestProxy {
 }
 
 export async function startProxy(input: ServiceConfigInput = {}): Promise<TestProxy> {
-  const dir = await mkdtemp(join(tmpdir(), 'rms-proxy-'));
+  const dir = makeTempDir('proxy');
   const recordingFile = join(dir, 'rec.jsonl');
   const serviceLogFile = join(dir, 'service.log');
   let server: RunningServer;
@@ -108,7 +115,7 @@ export async function startProxy(input: ServiceConfigInput = {}): Promise<TestPr
       retry: { maxAttempts: 4, initialDelayMs: 5, maxDelayMs: 20, ...input.retry },
     });
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    removeDir(dir);
     throw err;
   }
   return {
@@ -120,7 +127,7 @@ export async function startProxy(input: ServiceConfigInput = {}): Promise<TestPr
     metrics: async () => (await fetch(`${server.url}/metrics`)).text(),
     async close() {
       await server.close();
-      await rm(dir, { recursive: true, force: true });
+      removeDir(dir);
     },
   };
 }
@@ -131,11 +138,6 @@ async function readJsonLines(file: string): Promise<Record<string, unknown>[]> {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** A chat.completion whose one choice is `message`. */
-export function chatCompletion(message: object, finishReason = 'stop', usage: object = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }): object {
-  return { id: 'chatcmpl-up', object: 'chat.completion', created: 1, model: 'upstream-model', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason }], usage };
 }
 
 /** Answers with an event stream of `events` (SSE texts) and ends it. */
@@ -220,6 +222,24 @@ export function rawPost(
   });
 }
 
+/**
+ * POSTs `body` as JSON to `url` with node:http, for a test whose client leaves (`req.destroy()`):
+ * after an aborted fetch, undici opens a spare connection that would hold the service's close.
+ * @returns the request, its errors (the cut) ignored.
+ */
+export function leavingPost(url: string, body: unknown): ClientRequest {
+  const req = httpRequest(new URL(url), { method: 'POST', headers: { 'content-type': 'application/json' } });
+  req.on('error', () => {});
+  req.end(JSON.stringify(body));
+  return req;
+}
+
+/** Resolves once the first bytes of the answer to `req` have arrived. */
+export async function firstBytes(req: ClientRequest): Promise<void> {
+  const res = await new Promise<IncomingMessage>((resolve) => req.on('response', resolve));
+  await new Promise((resolve) => res.once('data', resolve));
+}
+
 /** What an outbound proxy was asked to do: requests in absolute form, and CONNECT tunnels. */
 export interface ProxiedCall {
   kind: 'forward' | 'connect';
@@ -269,7 +289,7 @@ export class OutboundProxy {
         socket.on('error', () => (socket === client ? upstream : client).destroy());
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     return proxy;
   }
 

@@ -7,25 +7,26 @@ import {
   ScriptedUpstream,
   chunkEvent,
   eventually,
+  firstBytes,
   flood,
   json,
+  leavingPost,
   post,
   rawPost,
   recordsOnce,
   startProxy,
   startProxyProcess,
+  usageEvent,
   type ProxyProcess,
   type TestProxy,
 } from './fixtures.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
 describe('proxy forwarding', () => {
   let upstream: ScriptedUpstream;
   let proxy: TestProxy;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('forwards the body bytes unchanged with end-to-end headers, and passes the answer back unchanged', async () => {
     const answer = JSON.stringify(COMPLETION, null, 2);
@@ -211,10 +212,7 @@ describe('proxy streaming', () => {
   let upstream: ScriptedUpstream;
   let proxy: TestProxy;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('passes each event on as it arrives, before the upstream has finished', async () => {
     let release!: () => void;
@@ -254,7 +252,7 @@ describe('proxy streaming', () => {
       chunkEvent({ tool_calls: [{ index: 1, function: { arguments: '{"b":2}' } }, { index: 0, function: { arguments: ':1}' } }] }),
       'data: {not json}\n\n',
       chunkEvent({}, 'tool_calls'),
-      `data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 7, model: 'm', choices: [], usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 } })}\n\n`,
+      usageEvent({ prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }),
       'data: [DONE]\n\n',
     ];
     upstream = await ScriptedUpstream.start((_call, res) => {
@@ -269,10 +267,10 @@ describe('proxy streaming', () => {
     assert.ok((await proxy.logLines()).some((l) => l.skipped === 1 && String(l.msg).includes('left out of the record')));
     assert.equal(record!.status, 'success');
     assert.deepEqual(record!.response, {
-      id: 'chatcmpl-s',
+      id: 'chatcmpl-1',
       object: 'chat.completion',
-      created: 7,
-      model: 'm',
+      created: 1,
+      model: 'policy',
       choices: [
         {
           index: 0,
@@ -346,12 +344,8 @@ describe('proxy streaming', () => {
       res.on('close', upstreamClosed);
     });
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
-    // node:http, not fetch: after an abort undici opens a spare connection that would hold the service's close.
-    const req = httpRequest(new URL(`${proxy.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
-    req.on('error', () => {});
-    req.end(JSON.stringify({ model: 'm', stream: true, messages: [] }));
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.on('response', resolve));
-    await new Promise((resolve) => res.once('data', resolve));
+    const req = leavingPost(`${proxy.url}/v1/chat/completions`, { model: 'm', stream: true, messages: [] });
+    await firstBytes(req);
     req.destroy();
     await closed;
     const [record] = await recordsOnce(proxy, 1);
@@ -364,9 +358,7 @@ describe('proxy streaming', () => {
   it('does not retry for a client that went away while waiting for the next attempt', async () => {
     upstream = await ScriptedUpstream.start((_call, res) => json(res, 429, { error: { message: 'later' } }));
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl, retry: { initialDelayMs: 300, maxDelayMs: 300 } });
-    const req = httpRequest(new URL(`${proxy.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
-    req.on('error', () => {});
-    req.end(JSON.stringify({ model: 'm', messages: [] }));
+    const req = leavingPost(`${proxy.url}/v1/chat/completions`, { model: 'm', messages: [] });
     await new Promise((r) => setTimeout(r, 100));
     req.destroy();
     const [record] = await recordsOnce(proxy, 1);
@@ -388,10 +380,7 @@ describe('proxy recording', () => {
   let upstream: ScriptedUpstream;
   let proxy: TestProxy;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('writes one whole line per call when many calls finish at once', async () => {
     upstream = await ScriptedUpstream.start((call, res) => json(res, 200, { ...COMPLETION, echo: JSON.parse(call.body.toString()).n, pad: 'x'.repeat(20_000) }));
@@ -421,10 +410,7 @@ describe('proxy bounds on what an upstream answer may cost', () => {
   let upstream: ScriptedUpstream;
   let proxy: TestProxy;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('answers 502 naming response_limit to an endless plain answer, stops reading it at once, and records what was cut', async () => {
     let upstreamClosed!: () => void;
@@ -492,9 +478,7 @@ describe('proxy bounds on what an upstream answer may cost', () => {
       res.on('close', () => clearInterval(timer));
     });
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
-    const req = httpRequest(new URL(`${proxy.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
-    req.on('error', () => {});
-    req.end(JSON.stringify({ model: 'm', messages: [] }));
+    const req = leavingPost(`${proxy.url}/v1/chat/completions`, { model: 'm', messages: [] });
     while (upstream.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 100));
     req.destroy();
@@ -510,10 +494,7 @@ describe('proxy: bytes that are not UTF-8', () => {
   let upstream: ScriptedUpstream;
   let proxy: TestProxy;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('refuses a request body that is not UTF-8 with 400 RMS_INVALID_UTF8, as local mode does, and forwards and records nothing', async () => {
     upstream = await ScriptedUpstream.start((_call, res) => json(res, 200, COMPLETION));
@@ -554,10 +535,7 @@ describe('proxy log lines', () => {
   let upstream: ScriptedUpstream;
   let proxy: TestProxy;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('redacts the credentials of the upstream URL in the start line and in every line about an attempt', async () => {
     upstream = await ScriptedUpstream.start((_call, res, n) => (n < 3 ? json(res, 500, { error: { message: 'busy' } }) : json(res, 200, COMPLETION)));
@@ -615,10 +593,7 @@ describe('proxy metrics by model', () => {
   let upstream: ScriptedUpstream;
   let proxy: TestProxy;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('counts the tokens of plain and streamed answers by model, from their usage', async () => {
     upstream = await ScriptedUpstream.start((call, res) => {
@@ -670,11 +645,7 @@ describe('proxy memory while endless answers pass (the service in its own proces
   let upstream: ScriptedUpstream;
   let service: ProxyProcess | undefined;
 
-  afterEach(async () => {
-    await service?.close();
-    service = undefined;
-    await upstream?.close();
-  });
+  closeAfterEach(() => [service, upstream]);
 
   /** Samples the service's RSS every 100 ms until `done` resolves; returns the peak. */
   async function peakRss(done: Promise<unknown>): Promise<number> {

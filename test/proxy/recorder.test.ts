@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallRecorder, RawJson, type CallRecord } from '../../src/proxy/recorder.js';
 import { runWithFileSizeLimit } from '../helpers/file-size-limit.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('CallRecorder', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rms-recorder-'));
+    dir = makeTempDir('recorder');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   const record = (n: number, request: Buffer): CallRecord => ({

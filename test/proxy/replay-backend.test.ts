@@ -1,29 +1,28 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { COMPLETION, ScriptedUpstream, chatCompletion, chunkEvent, json, post, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { COMPLETION, ScriptedUpstream, chunkEvent, json, post, postTo, recordsOnce, sse, startProxy, type TestProxy } from './fixtures.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
 let dir: string;
 let file: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rms-replay-'));
+  dir = makeTempDir('replay');
   file = join(dir, 'recording.jsonl');
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 describe('proxy replay', () => {
   let replay: TestProxy | undefined;
 
-  afterEach(async () => {
-    await replay?.close();
-    replay = undefined;
-  });
+  closeAfterEach(() => [replay]);
 
   const record = (n: number, extra: object = {}) =>
     JSON.stringify({ model: 'm', stream: false, status: 'success', request: { n }, response: { ...COMPLETION, id: `r${n}` }, error: null, ...extra });
@@ -123,12 +122,7 @@ describe('proxy replay of agent API calls', () => {
   let live: TestProxy | undefined;
   let replay: TestProxy | undefined;
 
-  afterEach(async () => {
-    await live?.close();
-    await replay?.close();
-    await upstream?.close();
-    live = replay = upstream = undefined;
-  });
+  closeAfterEach(() => [live, replay, upstream]);
 
   const TOOL_STREAM = [
     chunkEvent({ role: 'assistant', reasoning_content: 'a tool is needed' }),

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReplayCursor } from '../../src/proxy/replay-cursor.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('ReplayCursor.load', () => {
   let dir: string;
   let file: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rms-replay-cursor-'));
+    dir = makeTempDir('replay-cursor');
     file = join(dir, 'recording.jsonl');
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   const record = (extra: object = {}) => JSON.stringify({ model: 'm', status: 'success', request: {}, response: { id: 'r' }, error: null, ...extra });

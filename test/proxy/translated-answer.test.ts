@@ -5,21 +5,25 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import {
   ScriptedUpstream,
-  chatCompletion,
   chunkEvent,
   eventually,
+  firstBytes,
   flood,
   json,
+  leavingPost,
   postTo,
   recordsOnce,
   sse,
   sseData,
   startProxy,
   startProxyProcess,
+  usageEvent,
   type ProxyProcess,
   type TestProxy,
   type UpstreamCall,
 } from './fixtures.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
 const WEATHER = { name: 'get_weather', description: 'weather of a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] } };
 const USAGE = { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 };
@@ -32,7 +36,7 @@ const TOOL_TURN = [
   chunkEvent({ tool_calls: [{ index: 0, id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] }),
   chunkEvent({ tool_calls: [{ index: 0, function: { arguments: '"Paris","id":12345678901234567890}' } }] }),
   chunkEvent({}, 'tool_calls'),
-  `data: ${JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 7, model: 'm', choices: [], usage: USAGE })}\n\n`,
+  usageEvent(USAGE),
   'data: [DONE]\n\n',
 ];
 const TOOL_COMPLETION = chatCompletion(
@@ -57,11 +61,7 @@ describe('proxy mode: agent APIs translated to an upstream that speaks Chat Comp
   let upstream: ScriptedUpstream;
   let proxy: TestProxy | undefined;
 
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, upstream]);
 
   it('serves Messages to the Anthropic SDK, plain and streamed (thinking, tool use, usage), the upstream seeing Chat Completions', async () => {
     upstream = await vllmLike();
@@ -380,12 +380,8 @@ describe('proxy mode: agent APIs translated to an upstream that speaks Chat Comp
       });
     });
     proxy = await startProxy({ proxyBaseUrl: upstream.baseUrl });
-    // node:http, not fetch: after an abort undici opens a spare connection that would hold the service's close.
-    const req = httpRequest(new URL(`${proxy.url}/v1/messages`), { method: 'POST', headers: { 'content-type': 'application/json' } });
-    req.on('error', () => {});
-    req.end(JSON.stringify({ model: 'c', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] }));
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.on('response', resolve));
-    await new Promise((resolve) => res.once('data', resolve));
+    const req = leavingPost(`${proxy.url}/v1/messages`, { model: 'c', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    await firstBytes(req);
     req.destroy();
     await upstreamClosed;
     const [record] = await recordsOnce(proxy, 1);
@@ -481,11 +477,7 @@ describe('proxy mode: memory while an endless translated stream passes (the serv
   let upstream: ScriptedUpstream;
   let service: ProxyProcess | undefined;
 
-  afterEach(async () => {
-    await service?.close();
-    service = undefined;
-    await upstream?.close();
-  });
+  closeAfterEach(() => [service, upstream]);
 
   it('holds no more than response_limit of an endless translated stream (Responses repeats its answer at the end), then ends it with an error event', async () => {
     const event = chunkEvent({ content: 'x'.repeat(32 * 1024 - 200) });

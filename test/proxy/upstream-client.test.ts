@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,9 +11,11 @@ import { ConfigError } from '../../src/errors.js';
 import { HttpService } from '../../src/http/http-service.js';
 import { envProxies, NoProxy, proxyFor } from '../../src/proxy/env-proxy.js';
 import { registerProxyRoutes } from '../../src/proxy/index.js';
-import { collect, freePort, makeTempDir, removeDir, requireBuiltCli, spawnCli } from '../helpers/cli.js';
+import { collect, requireBuiltCli, spawnCli } from '../helpers/cli.js';
 import { LoadedModules } from '../helpers/loaded-modules.js';
-import { COMPLETION, OutboundProxy, ScriptedUpstream, json, startProxyProcess } from './fixtures.js';
+import { COMPLETION, OutboundProxy, ScriptedUpstream, json, leavingPost, startProxyProcess } from './fixtures.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { freePort, listenOnLoopback } from '../helpers/loopback.js';
 
 function hasOpenssl(): boolean {
   try {
@@ -51,7 +52,7 @@ describe('proxy mode through the CLI with a config file, to an HTTPS upstream', 
         res.end(JSON.stringify({ ...COMPLETION, auth: req.headers.authorization }));
       });
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(upstream);
   });
 
   afterEach(async () => {
@@ -259,11 +260,11 @@ describe('proxy mode through an outbound proxy', () => {
 
     const held = new Set<Socket>();
     const silent = createNetServer((socket) => held.add(socket.on('error', () => {})));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = await listenOnLoopback(silent);
     try {
       service = await start(
         { proxyBaseUrl: 'https://upstream.invalid/v1', requestTimeoutMs: 300 },
-        { HTTPS_PROXY: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` },
+        { HTTPS_PROXY: `http://127.0.0.1:${port}` },
       );
       const started = Date.now();
       const stalled = await chat(service, 'm');
@@ -279,15 +280,13 @@ describe('proxy mode through an outbound proxy', () => {
   it('ends the call at once when its client leaves while the proxy has not answered CONNECT', async () => {
     const held = new Set<Socket>();
     const silent = createNetServer((socket) => held.add(socket.on('error', () => {})));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = await listenOnLoopback(silent);
     try {
       const service = await start(
         { proxyBaseUrl: 'https://upstream.invalid/v1', requestTimeoutMs: 60_000 },
-        { HTTPS_PROXY: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` },
+        { HTTPS_PROXY: `http://127.0.0.1:${port}` },
       );
-      const req = httpRequest(new URL(`${service.url}/v1/chat/completions`), { method: 'POST', headers: { 'content-type': 'application/json' } });
-      req.on('error', () => {});
-      req.end(JSON.stringify({ model: 'm', messages: [] }));
+      const req = leavingPost(`${service.url}/v1/chat/completions`, { model: 'm', messages: [] });
       while (held.size === 0) await new Promise((r) => setTimeout(r, 5));
       req.destroy();
       const started = Date.now();

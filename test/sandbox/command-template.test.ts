@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
 import { checkTemplate, renderCommand, templateVariables } from '../../src/sandbox/command-template.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 /** Runs `command` with bash in a fresh directory. @returns what it left in `out`, and whether `pwned` was created. */
 function runInBash(command: string): { out: string | undefined; pwned: boolean } {
-  const dir = mkdtempSync(join(tmpdir(), 'rms-template-'));
+  const dir = makeTempDir('template');
   try {
     spawnSync('bash', ['-c', command], { cwd: dir, stdio: 'ignore', timeout: 5000 });
     return { out: existsSync(join(dir, 'out')) ? readFileSync(join(dir, 'out'), 'utf8') : undefined, pwned: existsSync(join(dir, 'pwned')) };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 }
 

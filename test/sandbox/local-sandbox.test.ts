@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, SandboxCommandError } from '../../src/errors.js';
 import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const alive = (pid: number): boolean => {
   try {
@@ -104,7 +104,7 @@ describe('LocalSandbox', () => {
   it('uploads content and local files, relative paths inside the work dir, creating directories', async () => {
     await sandbox.upload({ content: 'héllo\n' }, 'deep/er/a.txt');
     assert.equal(readFileSync(join(sandbox.workDir, 'deep/er/a.txt'), 'utf8'), 'héllo\n');
-    const outside = await mkdtemp(join(tmpdir(), 'rock-upload-'));
+    const outside = makeTempDir('upload');
     try {
       writeFileSync(join(outside, 'src.bin'), Buffer.from([0, 1, 2, 255]));
       await sandbox.upload({ localPath: join(outside, 'src.bin') }, join(outside, 'copy/dst.bin'));
@@ -112,7 +112,7 @@ describe('LocalSandbox', () => {
       const seen = await sandbox.run('cat deep/er/a.txt', { timeoutMs: 5000 });
       assert.equal(seen.stdout, 'héllo\n');
     } finally {
-      await rm(outside, { recursive: true, force: true });
+      removeDir(outside);
     }
   });
 
@@ -120,13 +120,13 @@ describe('LocalSandbox', () => {
     const own = new LocalSandbox();
     await own.close();
     assert.equal(existsSync(own.workDir), false);
-    const given = await mkdtemp(join(tmpdir(), 'rock-given-'));
+    const given = makeTempDir('given');
     try {
       const borrowed = new LocalSandbox({ workDir: given });
       await borrowed.close();
       assert.equal(existsSync(given), true);
     } finally {
-      await rm(given, { recursive: true, force: true });
+      removeDir(given);
     }
   });
 
@@ -182,7 +182,7 @@ describe('LocalSandbox', () => {
     });
 
     it('refuses a relative path through a symlink that leads out, and writing through a symlink anywhere', async () => {
-      const outside = await mkdtemp(join(tmpdir(), 'rock-upload-target-'));
+      const outside = makeTempDir('upload-target');
       try {
         symlinkSync(outside, join(sandbox.workDir, 'link'));
         await assert.rejects(sandbox.upload({ content: 'x' }, 'link/passwd'), /passes through a symlink out of the sandbox directory/);
@@ -193,7 +193,7 @@ describe('LocalSandbox', () => {
         assert.equal(readFileSync(join(outside, 'victim'), 'utf8'), 'keep');
         assert.deepEqual(existsSync(join(outside, 'passwd')), false);
       } finally {
-        await rm(outside, { recursive: true, force: true });
+        removeDir(outside);
       }
     });
 

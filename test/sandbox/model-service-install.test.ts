@@ -6,15 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../helpers/cli.js';
 import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
 import { ModelService } from '../../src/sandbox/model-service.js';
 import type { ModelServiceConfigInput } from '../../src/sandbox/model-service-config.js';
 import { shellQuote } from '../../src/sandbox/shell-quote.js';
+import { freePort } from '../helpers/loopback.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { completionText } from '../helpers/chat-completion.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const quiet = { logger: { warn: () => {} } };
@@ -27,7 +28,7 @@ const res = await fetch(process.env.OPENAI_BASE_URL + '/chat/completions', {
 });
 writeFileSync('answer.json', await res.text());
 `;
-const REPLY = JSON.stringify({ id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }] });
+const REPLY = completionText({ content: 'hello' });
 
 /** Installs, starts, runs one agent turn to SESSION_END and stops the service with `rock` as installed. */
 async function oneSession(sandbox: LocalSandbox, config: ModelServiceConfigInput, port: number): Promise<void> {
@@ -51,12 +52,12 @@ describe('ModelService installing without a registry', function () {
   let dir: string;
   let sandbox: LocalSandbox | undefined;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-install-from-'));
+    dir = makeTempDir('install-from');
   });
   afterEach(async () => {
     await sandbox?.close();
     sandbox = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   it("installs from the tarball npm pack makes of this tree with npm install -g, and runs a session with the installed rock", async () => {

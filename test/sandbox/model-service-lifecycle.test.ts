@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SandboxCommandError, StartFailedError } from '../../src/errors.js';
 import { LocalSandbox } from '../../src/sandbox/local-sandbox.js';
 import { ModelService, RESPONSE_FILE_THRESHOLD_BYTES } from '../../src/sandbox/model-service.js';
 import { shellQuote } from '../../src/sandbox/shell-quote.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/loopback.js';
+import { completionText } from '../helpers/chat-completion.js';
 
 const HOSTILE_TEXT = `it's "quoted" $(touch pwned) \`touch pwned\` back\\slash \\n\nnew line\r\n你好 🎉 $HOME '' SESSION_END LLM_RESPONSE_END{"index": 9}`;
 
@@ -35,8 +25,7 @@ for (let turn = 1; turn <= 3; turn++) {
 }
 `;
 
-const reply = (content: string): string =>
-  JSON.stringify({ id: 'c', object: 'chat.completion', model: 'policy', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+const reply = (content: string): string => completionText({ content });
 
 describe('ModelService through LocalSandbox and the rock CLI', function () {
   this.timeout(60_000);

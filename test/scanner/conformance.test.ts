@@ -1,14 +1,16 @@
 /**
- * SPEC section 3 "Reading" as a table, run against every engine that loads here (and the
+ * The log's reading rules as a table, run against every engine that loads here (and the
  * TypeScript engine with tiny chunks): each case is a log and the records it must give.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { openScanner } from '../../src/scanner/index.js';
 import { TS_CHUNK_BYTES } from '../../src/scanner/ts-engine.js';
 import { KindMask, RecordKind, recordAt, type LogRecord, type ScanEngine } from '../../src/scanner/types.js';
-import { bytesRead, enginesUnderTest, scanToEnd, tempDir, tupleOf, type RecordTuple } from './log-files.js';
+import { bytesRead, enginesUnderTest, scanToEnd, tupleOf, withLog, type RecordTuple } from './log-files.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 type Expected =
   | { kind: 'request' | 'response'; index: number; payload: string }
@@ -152,27 +154,16 @@ function payloadOf(content: Buffer, r: LogRecord): string {
   return content.subarray(r.payloadStart, r.payloadEnd).toString('utf8');
 }
 
-describe('scanner conformance (SPEC 3 "Reading")', () => {
-  const dir = tempDir('rms-conformance-');
-  after(() => dir.dispose());
+describe('scanner conformance (the reading rules)', () => {
+  const dir = makeTempDir('conformance');
+  after(() => removeDir(dir));
 
   for (const { name: engineName, engine, smallChunks } of enginesUnderTest()) {
     describe(`${engineName} engine`, () => {
-      const withLog = <T>(content: Buffer | string, fn: (fd: number, path: string) => T): T => {
-        const path = dir.file(`log-${engineName.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}`);
-        writeFileSync(path, content);
-        const fd = openSync(path, 'r');
-        try {
-          return fn(fd, path);
-        } finally {
-          closeSync(fd);
-        }
-      };
-
       for (const c of cases) {
         it(c.name, () => {
           const content = Buffer.from(c.log, 'utf8');
-          withLog(content, (fd) => {
+          withLog(dir, content, (fd) => {
             const want = expectedRecords(content, c.records);
             const result = engine.scan(fd, 0);
             const got = Array.from({ length: result.count }, (_, i) => tupleOf(recordAt(result, i)));
@@ -187,7 +178,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
       it('a partial last line keeps the offset at its start and completes when the rest arrives', () => {
         const first = `${Q}{"a":1}${QE}{"index": 1}\n`;
         const second = `${R}{"b":2}${RE}{"index": 1}\n`;
-        withLog(first + second.slice(0, 10), (fd, path) => {
+        withLog(dir, first + second.slice(0, 10), (fd, path) => {
           let r = engine.scan(fd, 0);
           assert.equal(r.count, 1);
           assert.equal(r.nextOffset, first.length);
@@ -205,7 +196,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
       });
 
       it('an offset past the end of a shrunk file gives no records, keeps the offset and reports the smaller size', () => {
-        withLog('SESSION_END\n', (fd) => {
+        withLog(dir, 'SESSION_END\n', (fd) => {
           const r = engine.scan(fd, 100);
           assert.equal(r.count, 0);
           assert.equal(r.nextOffset, 100);
@@ -215,7 +206,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
 
       it('maxRecords splits a scan into batches that together give every line once', () => {
         const content = Array.from({ length: 10 }, (_, i) => `${Q}{"i":${i}}${QE}{"index": ${i + 1}}\n`).join('');
-        withLog(content, (fd) => {
+        withLog(dir, content, (fd) => {
           const counts: number[] = [];
           let offset = 0;
           const indexes: number[] = [];
@@ -235,7 +226,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
 
       it('maxBytes stops before a line that starts at or after offset + maxBytes, and always takes one line', () => {
         const line = 'x'.repeat(99) + '\n';
-        withLog(line.repeat(6), (fd) => {
+        withLog(dir, line.repeat(6), (fd) => {
           assert.equal(engine.scan(fd, 0, { maxBytes: 250 }).count, 3);
           assert.equal(engine.scan(fd, 0, { maxBytes: 200 }).count, 2);
           const one = engine.scan(fd, 100, { maxBytes: 1 });
@@ -246,7 +237,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
       });
 
       it('rejects offsets and limits that are not non-negative integers with RMS_INVALID_ARGUMENT', () => {
-        withLog('', (fd) => {
+        withLog(dir, '', (fd) => {
           for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) {
             assert.throws(() => engine.scan(fd, bad), { code: 'RMS_INVALID_ARGUMENT' });
           }
@@ -263,7 +254,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         const lineStarts = [0, ...Array.from(log.matchAll(/\n/g), (m) => m.index! + 1)];
 
         it('finds the latest request-or-session-end line, the latest response, and the latest malformed line', () => {
-          withLog(content, (fd) => {
+          withLog(dir, content, (fd) => {
             const last = engine.findLast(fd, KindMask.Request | KindMask.SessionEnd)!;
             assert.equal(last.kind, RecordKind.SessionEnd);
             assert.equal(last.lineStart, lineStarts[6]);
@@ -277,7 +268,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         });
 
         it('with before, only lines that end at or before it count', () => {
-          withLog(content, (fd) => {
+          withLog(dir, content, (fd) => {
             assert.equal(engine.findLast(fd, KindMask.Request, lineStarts[3])!.index, 2);
             assert.equal(engine.findLast(fd, KindMask.Request, lineStarts[3]! - 1)!.index, 1, 'a line cut by before does not count');
             assert.equal(engine.findLast(fd, KindMask.Request, lineStarts[2])!.index, 1);
@@ -289,9 +280,9 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         });
 
         it('returns null in an empty file and when no line matches', () => {
-          withLog('', (fd) => assert.equal(engine.findLast(fd, KindMask.Request | KindMask.SessionEnd), null));
-          withLog('junk\nmore junk\npartial SESSION_END', (fd) => assert.equal(engine.findLast(fd, KindMask.SessionEnd | KindMask.Request), null));
-          withLog('SESSION_END', (fd) => assert.equal(engine.findLast(fd, KindMask.SessionEnd), null, 'a partial line is not a line'));
+          withLog(dir, '', (fd) => assert.equal(engine.findLast(fd, KindMask.Request | KindMask.SessionEnd), null));
+          withLog(dir, 'junk\nmore junk\npartial SESSION_END', (fd) => assert.equal(engine.findLast(fd, KindMask.SessionEnd | KindMask.Request), null));
+          withLog(dir, 'SESSION_END', (fd) => assert.equal(engine.findLast(fd, KindMask.SessionEnd), null, 'a partial line is not a line'));
         });
       });
 
@@ -299,7 +290,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         if (smallChunks) this.skip();
         this.timeout(60_000);
         const payloadBytes = 50 * 1024 * 1024;
-        const path = dir.file(`long-${engineName.replace(/\W/g, '')}`);
+        const path = join(dir, `long-${engineName.replace(/\W/g, '')}`);
         const head = `${R}{"x":1}${RE}{"index": 1}\n${Q}{"s":"`;
         const tail = `"}${QE}{"timestamp": 1, "index": 2}\nSESSION_END\n`;
         const fd0 = openSync(path, 'w');
@@ -331,7 +322,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         const blanks = 'SESSION_END' + ' \t\r'.repeat(100_000) + '\n';
         const notBlank = 'SESSION_END' + ' '.repeat(150_000) + 'x' + ' '.repeat(150_000) + '\n';
         const unknown = 'y'.repeat(300_000) + '\n';
-        withLog(blanks + notBlank + unknown, (fd) => {
+        withLog(dir, blanks + notBlank + unknown, (fd) => {
           const r = engine.scan(fd, 0);
           assert.deepEqual(
             Array.from({ length: r.count }, (_, i) => recordAt(r, i).kind),
@@ -353,7 +344,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         for (const boundary of smallChunks ? [4096] : [4096, TS_CHUNK_BYTES]) {
           it(`every split of the lines at a ${boundary}-byte boundary gives the same records`, function () {
             this.timeout(60_000);
-            const path = dir.file(`split-${engineName.replace(/\W/g, '')}-${boundary}`);
+            const path = join(dir, `split-${engineName.replace(/\W/g, '')}-${boundary}`);
             const pad = Buffer.alloc(boundary, 'p');
             for (let k = 0; k <= target.length; k++) {
               const padding = boundary - k;
@@ -379,7 +370,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
       it('a log truncated and rewritten by another process during scans never breaks a scan', async function () {
         if (smallChunks) this.skip();
         this.timeout(30_000);
-        const path = dir.file(`shrinking-${engineName.replace(/\W/g, '')}`);
+        const path = join(dir, `shrinking-${engineName.replace(/\W/g, '')}`);
         const content = Array.from({ length: 2000 }, (_, i) => `${Q}{"c":"${'z'.repeat(i % 3000)}"}${QE}{"index": ${i + 1}}\n`).join('');
         writeFileSync(path, content);
         const child = spawn(process.execPath, [
@@ -440,7 +431,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         it('searchedTo marks how far it was searched, and searchFrom resumes there', () => {
           const parts = [`${R}{"b":`, '"grows"}', `${RE}{"index": 1}\nSESSION_END\n`];
           const at = (n: number): number => first.length + parts.slice(0, n).join('').length;
-          withLog(first + parts[0], (fd, path) => {
+          withLog(dir, first + parts[0], (fd, path) => {
             let r = engine.scan(fd, 0);
             assert.deepEqual([r.count, r.nextOffset, r.searchedTo], [1, first.length, at(1)]);
             appendFileSync(path, parts[1]!);
@@ -462,7 +453,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         });
 
         it('bytes before searchFrom are taken as searched: a newline written into them is not seen', () => {
-          withLog(first + 'x'.repeat(100), (fd, path) => {
+          withLog(dir, first + 'x'.repeat(100), (fd, path) => {
             const r = engine.scan(fd, 0);
             const fd2 = openSync(path, 'r+');
             writeSync(fd2, '\n', first.length + 50);
@@ -473,7 +464,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         });
 
         it('searchFrom is ignored at or before the offset and past the end of a file that shrank', () => {
-          withLog(`${first}SESSION_END\n`, (fd) => {
+          withLog(dir, `${first}SESSION_END\n`, (fd) => {
             const want = scanTuples(engine.scan(fd, 0));
             for (const searchFrom of [0, first.length, first.length + 12 + 1, 10 ** 9]) {
               const r = engine.scan(fd, first.length, { searchFrom });
@@ -484,7 +475,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
         });
 
         it('a scan cut short by maxRecords or maxBytes searched nothing past nextOffset', () => {
-          withLog(`${first}${first}${first}partial`, (fd) => {
+          withLog(dir, `${first}${first}${first}partial`, (fd) => {
             const byRecords = engine.scan(fd, 0, { maxRecords: 2 });
             assert.deepEqual([byRecords.nextOffset, byRecords.searchedTo], [2 * first.length, 2 * first.length]);
             const byBytes = engine.scan(fd, 0, { maxBytes: 1 });
@@ -494,7 +485,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
 
         it('a line growing by 64 KiB a scan costs each scan its new bytes, not its length so far', function () {
           if (smallChunks) this.skip();
-          withLog(first + `${R}{"long":"${'y'.repeat(8 << 20)}`, (fd, path) => {
+          withLog(dir, first + `${R}{"long":"${'y'.repeat(8 << 20)}`, (fd, path) => {
             const grow = Buffer.alloc(64 << 10, 'z');
             const wakes = 24;
             const measure = (resume: boolean): number | null => {
@@ -522,7 +513,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
       it('findLast past a 4 GiB sparse tail with no newline finds the line before it', function () {
         this.timeout(120_000);
         if (smallChunks) this.skip();
-        const path = dir.file(`sparse-tail-${engineName.replace(/\W/g, '')}`);
+        const path = join(dir, `sparse-tail-${engineName.replace(/\W/g, '')}`);
         const line = `${Q}{}${QE}{"index": 3}\n`;
         writeFileSync(path, line);
         const fd = openSync(path, 'r+');
@@ -542,7 +533,7 @@ describe('scanner conformance (SPEC 3 "Reading")', () => {
       });
 
       it('a log that does not exist yet scans as empty through LogScanner, then is read once it appears', () => {
-        const path = dir.file(`later-${engineName.replace(/\W/g, '')}`);
+        const path = join(dir, `later-${engineName.replace(/\W/g, '')}`);
         const scanner = openScanner(path, { engine });
         try {
           const empty = scanner.scan(0);

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, closeSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadNativeEngine } from '../../src/scanner/load.js';
 import { tsEngine } from '../../src/scanner/ts-engine.js';
 import { KindMask, RECORD_STRIDE, type ScanEngine, type ScanOptions } from '../../src/scanner/types.js';
-import { tempDir } from './log-files.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 /** A small deterministic generator (mulberry32), so that a failure replays. */
 function random(seed: number): () => number {
@@ -61,15 +62,15 @@ describe('native and TypeScript engines agree', () => {
     it.skip(`native engine not available here, so there is nothing to compare: ${attempts.map((a) => `${a.place}: ${a.reason}`).join('; ')}`);
     return;
   }
-  const dir = tempDir('rms-equivalence-');
-  after(() => dir.dispose());
+  const dir = makeTempDir('equivalence');
+  after(() => removeDir(dir));
 
   for (const seed of [1, 2, 3]) {
     it(`on a generated log of a few MiB scanned while it grows (seed ${seed}), batch for batch, resuming partial lines`, function () {
       this.timeout(120_000);
       const rand = random(seed);
       const log = generateLog(rand, 4 * 1024 * 1024);
-      const path = dir.file(`grow-${seed}.log`);
+      const path = join(dir, `grow-${seed}.log`);
       writeFileSync(path, '');
       const fd = openSync(path, 'r');
       try {
@@ -109,7 +110,7 @@ describe('native and TypeScript engines agree', () => {
     this.timeout(120_000);
     const rand = random(7);
     const log = generateLog(rand, 3 * 1024 * 1024);
-    const path = dir.file('find-last.log');
+    const path = join(dir, 'find-last.log');
     writeFileSync(path, Buffer.concat([log, Buffer.from('LLM_REQUEST_START{"partial": tr')]));
     const fd = openSync(path, 'r');
     const lineStarts = [0];

@@ -11,7 +11,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSyn
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { platformPackageNames } from '../../src/scanner/load.js';
-import { tempDir } from './log-files.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ADDON = join(REPO, 'build', 'Release', 'rock_model_service.node');
@@ -44,13 +44,13 @@ function choose(root: string, scanner: string | undefined): Outcome {
 
 describe('scanner loader', function () {
   this.timeout(60_000);
-  const dir = tempDir('rms-load-');
+  const dir = makeTempDir('load');
   const built = existsSync(ADDON);
-  after(() => dir.dispose());
+  after(() => removeDir(dir));
 
   /** A package root holding a copy of src/ (and package.json), nothing else yet. */
   function packageCopy(name: string): string {
-    const root = dir.file(name);
+    const root = join(dir, name);
     cpSync(join(REPO, 'src'), join(root, 'src'), { recursive: true });
     copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
     return root;

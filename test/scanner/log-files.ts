@@ -1,6 +1,5 @@
 /** What the scanner tests share: the engines to run, temporary logs, and records as plain tuples. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableEngines } from '../../src/scanner/load.js';
 import { createTsEngine } from '../../src/scanner/ts-engine.js';
@@ -42,10 +41,19 @@ export function scanToEnd(engine: ScanEngine, fd: number, offset = 0, options?: 
   }
 }
 
-/** A temporary directory for one test file, removed by `dispose`. */
-export function tempDir(prefix: string): { path: string; file(name: string): string; dispose(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, file: (name) => join(path, name), dispose: () => rmSync(path, { recursive: true, force: true }) };
+/**
+ * Writes `content` to a new file in `dir` and opens it for reading.
+ * @returns what `body` returns for the descriptor and the path; the descriptor is closed after.
+ */
+export function withLog<T>(dir: string, content: string | Buffer, body: (fd: number, path: string) => T): T {
+  const path = join(dir, `log-${Math.random().toString(36).slice(2)}.log`);
+  writeFileSync(path, content);
+  const fd = openSync(path, 'r');
+  try {
+    return body(fd, path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -1,16 +1,17 @@
 /** LogScanner: the file handling around an engine (lazy open, replacement, reopen, payload reads), for every engine. */
 import assert from 'node:assert/strict';
 import { appendFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableEngines, getScanEngine, KindMask, openScanner, recordAt, RecordKind } from '../../src/scanner/index.js';
-import { tempDir } from './log-files.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const request = (index: number, payload: string): string => `LLM_REQUEST_START${payload}LLM_REQUEST_END{"timestamp": 1, "index": ${index}}\n`;
 
 describe('LogScanner', () => {
-  const dir = tempDir('rms-log-scanner-');
-  after(() => dir.dispose());
+  const dir = makeTempDir('log-scanner');
+  after(() => removeDir(dir));
   let n = 0;
-  const freshPath = (): string => dir.file(`log-${n++}`);
+  const freshPath = (): string => join(dir, `log-${n++}`);
 
   it('uses the engine getScanEngine() picks when none is given, and reports its kind', () => {
     const scanner = openScanner(freshPath());

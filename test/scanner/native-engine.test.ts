@@ -7,18 +7,19 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { loadNativeEngine } from '../../src/scanner/load.js';
 import { bindingProblem, EXPECTED_LAYOUT, type NativeBinding } from '../../src/scanner/native-engine.js';
 import { tsEngine } from '../../src/scanner/ts-engine.js';
-import { F_LINE_END, KindMask, RECORD_LAYOUT, RecordKind, type ScanEngine } from '../../src/scanner/types.js';
-import { scanToEnd, tempDir, tupleOf } from './log-files.js';
+import { ALL_KINDS, F_LINE_END, KindMask, RECORD_LAYOUT, RecordKind, type ScanEngine } from '../../src/scanner/types.js';
+import { scanToEnd, tupleOf, withLog } from './log-files.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const ADDON = fileURLToPath(new URL('../../build/Release/rock_model_service.node', import.meta.url));
 const GiB = 2 ** 30;
-const ALL_KINDS = KindMask.Request | KindMask.Response | KindMask.SessionEnd | KindMask.Unknown | KindMask.Malformed;
 
 const requestLine = (index: number | string, payload = '{"a":1}') =>
   `LLM_REQUEST_START${payload}LLM_REQUEST_END{"timestamp": 1732500000000, "index": ${index}}\n`;
@@ -26,7 +27,7 @@ const requestLine = (index: number | string, payload = '{"a":1}') =>
 describe('native engine', function () {
   let engine: ScanEngine;
   let binding: NativeBinding;
-  const dir = tempDir('rms-native-');
+  const dir = makeTempDir('native');
 
   before(function () {
     const loaded = loadNativeEngine().engine;
@@ -34,22 +35,11 @@ describe('native engine', function () {
     engine = loaded;
     binding = createRequire(import.meta.url)(ADDON) as NativeBinding;
   });
-  after(() => dir.dispose());
-
-  function withLog<T>(content: string | Buffer, body: (fd: number, path: string) => T): T {
-    const path = dir.file(`log-${Math.random().toString(36).slice(2)}.log`);
-    writeFileSync(path, content);
-    const fd = openSync(path, 'r');
-    try {
-      return body(fd, path);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  after(() => removeDir(dir));
 
   describe('arguments and I/O errors', () => {
     it('rejects bad arguments at the addon boundary with RMS_INVALID_ARGUMENT instead of crashing', () => {
-      withLog(requestLine(1), (fd) => {
+      withLog(dir, requestLine(1), (fd) => {
         const calls: (() => unknown)[] = [
           () => (binding.scan as (...a: unknown[]) => unknown)(),
           () => binding.scan(-1, 0, undefined, 1),
@@ -84,7 +74,7 @@ describe('native engine', function () {
     });
 
     it('gives the same messages as the TypeScript engine, as InvalidArgumentError', () => {
-      withLog(requestLine(1), (fd) => {
+      withLog(dir, requestLine(1), (fd) => {
         const bad: [string, (e: typeof engine) => unknown][] = [
           ['negative offset', (e) => e.scan(fd, -1)],
           ['fractional offset', (e) => e.scan(fd, 1.5)],
@@ -109,7 +99,7 @@ describe('native engine', function () {
     });
 
     it('reports a closed descriptor as EBADF with the system call, like fs does', () => {
-      const fd = withLog('', (f) => f);
+      const fd = withLog(dir, '', (f) => f);
       for (const call of [() => engine.scan(fd, 0), () => engine.findLast(fd, KindMask.Request)]) {
         assert.throws(call, { code: 'EBADF', syscall: 'fstat', message: 'EBADF: bad file descriptor, fstat' });
       }
@@ -117,7 +107,7 @@ describe('native engine', function () {
 
     it('reports a descriptor that cannot be read as the errno of the failing call', () => {
       const content = requestLine(1).repeat(20000);
-      const fd = openSync(dir.file('write-only.log'), 'w');
+      const fd = openSync(join(dir, 'write-only.log'), 'w');
       try {
         writeSync(fd, content);
         // Large tails are mapped, small ones read with pread: both refuse a write-only fd.
@@ -130,7 +120,7 @@ describe('native engine', function () {
   });
 
   it('reads offsets past 4 GiB exactly (a sparse 5 GiB log)', () => {
-    const path = dir.file('sparse.log');
+    const path = join(dir, 'sparse.log');
     const fd = openSync(path, 'w+');
     try {
       ftruncateSync(fd, 5 * GiB);
@@ -161,7 +151,7 @@ describe('native engine', function () {
   describe('a file that shrinks while it is mapped', () => {
     it('survives a child process truncating and rewriting the log during many scans', async function () {
       this.timeout(60_000);
-      const path = dir.file('shrinking.log');
+      const path = join(dir, 'shrinking.log');
       const content = Buffer.from(requestLine(1, `{"p":"${'x'.repeat(4000)}"}`).repeat(8192)); // 32 MiB: mapped, not copied
       writeFileSync(path, content);
       // The child cuts the file at a random length and writes the rest back, again and again.
@@ -253,7 +243,7 @@ describe('native engine', function () {
       fc.assert(
         fc.property(fc.array(line, { minLength: 1, maxLength: 30 }), fc.string({ maxLength: 5 }), (lines, partial) => {
           const content = Buffer.from(lines.join('\n') + '\n' + partial.replace(/\n/g, ''), 'latin1');
-          withLog(content, (fd) => {
+          withLog(dir, content, (fd) => {
             assert.deepEqual(scanToEnd(engine, fd), scanToEnd(tsEngine, fd));
             for (const mask of [KindMask.Request | KindMask.SessionEnd, KindMask.Response, KindMask.Malformed, ALL_KINDS]) {
               const a = engine.findLast(fd, mask);
@@ -271,7 +261,7 @@ describe('native engine', function () {
       fc.sample(line, { numRuns: 4000, seed: 8 }).forEach((l, i) => lines.push(i % 7 === 0 ? requestLine(i, `{"p":"${'y'.repeat(i % 3000)}"}`).trimEnd() : l));
       const content = Buffer.from(lines.join('\n') + '\n', 'latin1');
       assert.ok(content.length > 512 * 1024);
-      withLog(content, (fd) => {
+      withLog(dir, content, (fd) => {
         for (const options of [undefined, { maxRecords: 1 }, { maxRecords: 333 }, { maxBytes: 1 }, { maxBytes: 70_000 }, { maxBytes: 300_000, maxRecords: 5000 }]) {
           assert.deepEqual(scanToEnd(engine, fd, 0, options), scanToEnd(tsEngine, fd, 0, options));
         }
@@ -290,7 +280,7 @@ describe('native engine', function () {
 
   it('findLast walks back past its tail window to a line far from the end', () => {
     const tail = requestLine(2, `{"p":"${'z'.repeat(1000)}"}`).repeat(300);
-    withLog(`SESSION_END\n${tail}`, (fd) => {
+    withLog(dir, `SESSION_END\n${tail}`, (fd) => {
       assert.deepEqual(tupleOf(engine.findLast(fd, KindMask.SessionEnd)!), [RecordKind.SessionEnd, -1, 0, 0, 0, 12]);
       assert.equal(engine.findLast(fd, KindMask.Response), null);
       assert.deepEqual(tupleOf(engine.findLast(fd, KindMask.SessionEnd, 12)!), [RecordKind.SessionEnd, -1, 0, 0, 0, 12]);
@@ -299,7 +289,7 @@ describe('native engine', function () {
   });
 
   it('a synchronous loop of many scans does not pile up memory', () => {
-    withLog(requestLine(1), (fd) => {
+    withLog(dir, requestLine(1), (fd) => {
       engine.scan(fd, 0);
       const before = process.memoryUsage().rss;
       for (let i = 0; i < 300_000; i++) engine.scan(fd, 0);

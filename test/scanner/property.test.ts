@@ -1,16 +1,18 @@
 /**
  * Generated logs: every engine, scanning incrementally while the log is appended at random
- * boundaries, agrees record for record with a plain reference reader written from SPEC 3;
+ * boundaries, agrees record for record with a plain reference reader written from the reading rules;
  * and what our writer writes reads back as the same JSON value, with no raw marker in it.
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, closeSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { compactJson, encodeRequestLine, encodeResponseLine } from '../../src/protocol/index.js';
 import { openScanner } from '../../src/scanner/index.js';
 import { recordAt, RecordKind, type ScanEngine } from '../../src/scanner/types.js';
 import { KIND_NUMBER, readReference, type ReferenceRecord } from '../helpers/reference-reader.js';
-import { enginesUnderTest, scanToEnd, tempDir, tupleOf, type RecordTuple } from './log-files.js';
+import { enginesUnderTest, scanToEnd, tupleOf, type RecordTuple } from './log-files.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const Q = 'LLM_REQUEST_START';
 const QE = 'LLM_REQUEST_END';
@@ -84,13 +86,13 @@ function injectMarkers(value: unknown, markers: string[]): unknown {
 }
 
 describe('scanner properties (fast-check)', () => {
-  const dir = tempDir('rms-property-');
-  after(() => dir.dispose());
+  const dir = makeTempDir('property');
+  after(() => removeDir(dir));
   const engines = enginesUnderTest();
 
   it('every engine, scanning while the log grows at random boundaries, agrees with the reference reader record for record', function () {
     this.timeout(120_000);
-    const path = dir.file('generated.log');
+    const path = join(dir, 'generated.log');
     fc.assert(
       fc.property(generatedLog, fc.constantFrom(undefined, 1, 2, 5), ({ bytes, cuts }, maxRecords) => {
         writeFileSync(path, '');
@@ -122,7 +124,7 @@ describe('scanner properties (fast-check)', () => {
 
   it('findLast agrees with the reference reader for every kind mask and any before', function () {
     this.timeout(120_000);
-    const path = dir.file('find-last.log');
+    const path = join(dir, 'find-last.log');
     fc.assert(
       fc.property(
         generatedLog,
@@ -153,7 +155,7 @@ describe('scanner properties (fast-check)', () => {
 
   it('any JSON value written by our writer reads back as the same value, with no raw marker in the payload', function () {
     this.timeout(120_000);
-    const path = dir.file('round-trip.log');
+    const path = join(dir, 'round-trip.log');
     const scanners = engines.map(({ engine }) => openScanner(path, { engine: engine as ScanEngine }));
     after(() => scanners.forEach((s) => s.close()));
     fc.assert(

@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ModelClient } from '../../src/client/model-client.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
 
 /** A runtime that answers each translated request with the next scripted chat completion, and keeps what it saw. */
 class ChatRuntime {
@@ -38,14 +39,6 @@ class ChatRuntime {
   }
 }
 
-const completion = (message: object, finish = 'stop') => ({
-  id: 'chatcmpl-x',
-  object: 'chat.completion',
-  created: 1,
-  model: 'policy',
-  choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finish }],
-  usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
-});
 const toolCall = (id: string, name: string, args: string) => ({ id, type: 'function', function: { name, arguments: args } });
 const WEATHER = { name: 'get_weather', description: 'weather of a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] } };
 
@@ -56,8 +49,8 @@ describe('server: agent APIs in local mode, the runtime on Chat Completions', ()
   it('serves Messages plain and streamed (thinking, a tool use with a 19-digit integer), with the endpoint in the meta and both sides in the trajectory', async () => {
     svc = await startTestService({ trajectoryAppend: true });
     const runtime = new ChatRuntime(svc.logFile, [
-      completion({ content: 'hello messages' }),
-      completion({ content: 'Let me check.', reasoning_content: 'weather needs a tool', tool_calls: [toolCall('call_1', 'get_weather', '{"city":"Paris","id":12345678901234567890}')] }, 'tool_calls'),
+      chatCompletion({ content: 'hello messages' }),
+      chatCompletion({ content: 'Let me check.', reasoning_content: 'weather needs a tool', tool_calls: [toolCall('call_1', 'get_weather', '{"city":"Paris","id":12345678901234567890}')] }, 'tool_calls'),
     ]);
     const anthropic = new Anthropic({ baseURL: svc.url, apiKey: 'none', maxRetries: 0 });
     const plain = await anthropic.messages.create({ model: 'claude-x', max_tokens: 64, system: [{ type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } }], messages: [{ role: 'user', content: 'hi' }] });
@@ -99,9 +92,9 @@ describe('server: agent APIs in local mode, the runtime on Chat Completions', ()
   it('serves Responses plain and streamed with a function call, and expands a previous_response_id chain', async () => {
     svc = await startTestService();
     const runtime = new ChatRuntime(svc.logFile, [
-      completion({ content: 'hello responses' }),
-      completion({ content: null, tool_calls: [toolCall('call_w', 'get_weather', '{"city":"Paris"}')] }, 'tool_calls'),
-      completion({ content: 'It is sunny.' }),
+      chatCompletion({ content: 'hello responses' }),
+      chatCompletion({ content: null, tool_calls: [toolCall('call_w', 'get_weather', '{"city":"Paris"}')] }, 'tool_calls'),
+      chatCompletion({ content: 'It is sunny.' }),
     ]);
     const openai = new OpenAI({ baseURL: `${svc.url}/v1`, apiKey: 'none', maxRetries: 0 });
     const first = await openai.responses.create({ model: 'gpt-x', instructions: 'be brief', input: 'hi' });
@@ -139,7 +132,7 @@ describe('server: agent APIs in local mode, the runtime on Chat Completions', ()
     const openai = new OpenAI({ baseURL: `${svc.url}/v1`, apiKey: 'none', maxRetries: 0 });
     const counted = await anthropic.messages.countTokens({ model: 'claude-x', messages: [{ role: 'user', content: 'x'.repeat(400) }] });
     assert.equal(counted.input_tokens, 100);
-    const runtime = new ChatRuntime(svc.logFile, [completion({ content: 'ok' })]);
+    const runtime = new ChatRuntime(svc.logFile, [chatCompletion({ content: 'ok' })]);
     await anthropic.messages.create({ model: 'claude-seen', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
     await runtime.done();
     const viaOpenAi = [];
@@ -166,7 +159,7 @@ describe('server: agent APIs in local mode, the runtime on Chat Completions', ()
     const pending = anthropic.messages.stream({ model: 'm', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
     await svc.request(1);
     await new Promise((r) => setTimeout(r, 80));
-    svc.respond(1, JSON.stringify(completion({ content: null, tool_calls: [toolCall('c', 'f', '[1,2]')] }, 'tool_calls')));
+    svc.respond(1, JSON.stringify(chatCompletion({ content: null, tool_calls: [toolCall('c', 'f', '[1,2]')] }, 'tool_calls')));
     await assert.rejects(pending, (err: Error) => /RMS_BAD_RESPONSE/.test(err.message));
   });
 
@@ -186,7 +179,7 @@ describe('server: agent APIs in local mode, the runtime on Chat Completions', ()
 
   it('writes request lines the reference\'s own reader still reads (it ignores the endpoint key)', async () => {
     svc = await startTestService();
-    const runtime = new ChatRuntime(svc.logFile, [completion({ content: 'ok' })]);
+    const runtime = new ChatRuntime(svc.logFile, [chatCompletion({ content: 'ok' })]);
     const anthropic = new Anthropic({ baseURL: svc.url, apiKey: 'none', maxRetries: 0 });
     await anthropic.messages.create({ model: 'claude-x', max_tokens: 8, messages: [{ role: 'user', content: 'SESSION_END is just a word' }] });
     await runtime.done();

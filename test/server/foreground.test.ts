@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLog } from '../helpers/service.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('server: foreground process', () => {
   it('on SIGTERM answers the waiting call with an error and exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rms-fg-'));
+    const dir = makeTempDir('fg');
     const module = new URL('../../src/server/index.ts', import.meta.url).href;
     const script =
       `const { runServiceInForeground } = await import(${JSON.stringify(module)});` +
@@ -34,7 +34,7 @@ describe('server: foreground process', () => {
       assert.equal(code, 0);
     } finally {
       child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 });

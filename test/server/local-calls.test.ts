@@ -4,9 +4,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { completionText } from '../helpers/chat-completion.js';
 
-const REPLY = (text: string) =>
-  `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"stop"}]}`;
+const REPLY = (text: string): string => completionText({ content: text });
 const BODY = '{"model":"m","messages":[{"role":"user","content":"hi"}]}';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jsonOf = (res: Response): Promise<any> => res.json();
@@ -47,13 +47,18 @@ describe('server: one local call, from request to answer', () => {
       svc = await startTestService();
     });
 
-    it('gives a retry of a call whose agent left the response that arrives later, with no second request line', async () => {
+    /** Sends BODY, leaves once its request line is written, and waits until its turn is kept for a retry. */
+    async function leaveTurnOne(): Promise<void> {
       const abort = new AbortController();
       const first = svc.chat(BODY, { signal: abort.signal }).catch((err: Error) => err);
       await svc.request(1);
       abort.abort();
       await first;
       while ((await svc.metric('rock_model_service_orphaned_turns')) !== 1) await sleep(5);
+    }
+
+    it('gives a retry of a call whose agent left the response that arrives later, with no second request line', async () => {
+      await leaveTurnOne();
       const retry = svc.chat(BODY);
       await sleep(50);
       svc.respond(1, REPLY('answer one'));
@@ -70,12 +75,7 @@ describe('server: one local call, from request to answer', () => {
     });
 
     it('answers a retry at once when the response is already in the log, even after the session ended', async () => {
-      const abort = new AbortController();
-      const first = svc.chat(BODY, { signal: abort.signal }).catch((err: Error) => err);
-      await svc.request(1);
-      abort.abort();
-      await first;
-      while ((await svc.metric('rock_model_service_orphaned_turns')) !== 1) await sleep(5);
+      await leaveTurnOne();
       svc.respond(1, REPLY('already here'));
       while ((await svc.metric('rock_model_service_latest_response_index')) !== 1) await sleep(5);
       await fetch(`${svc.url}/v1/agent/watch`, { method: 'POST', body: '{"pid":2147483646}' });

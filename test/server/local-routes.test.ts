@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { completionText } from '../helpers/chat-completion.js';
 
 const jsonOf = (res: Response): Promise<any> => res.json();
 
-const REPLY = (text: string) =>
-  `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"stop"}]}`;
+const REPLY = (text: string): string => completionText({ content: text });
 
 describe('server: local-mode chat route', () => {
   let svc: TestService;

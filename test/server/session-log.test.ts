@@ -4,19 +4,19 @@
  * on by itself once the dir is back. The last test runs the real service end to end.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogUnavailableError } from '../../src/errors.js';
 import { SessionLog } from '../../src/server/session-log.js';
 import { startTestService } from '../helpers/service.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 describe('SessionLog when its data dir is deleted', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-session-log-'));
+    dir = makeTempDir('session-log');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeDir(dir));
 
   it('a failed reopen refuses later writes with a clear error, and they succeed once the dir is back', () => {
     const dataDir = join(dir, 'data');
@@ -86,9 +86,9 @@ describe('SessionLog when its data dir is deleted', () => {
 describe('SessionLog and what is at the log path', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-session-log-'));
+    dir = makeTempDir('session-log');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeDir(dir));
 
   it('refuses to start on a dangling symbolic link and creates nothing through it', () => {
     mkdirSync(join(dir, 'elsewhere'));

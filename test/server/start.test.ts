@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlreadyRunningError, ConfigError } from '../../src/errors.js';
 import { compactJson, encodeResponseLine } from '../../src/protocol/index.js';
 import { startServer } from '../../src/server/index.js';
 import { startTestService } from '../helpers/service.js';
 import { ScriptedUpstream, post, startProxy } from '../proxy/fixtures.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const REPLY = '{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}';
 
 describe('server: start and stop', () => {
   it('creates the data dir, moves the old log to LLMService.log.prev and numbers from 1 in a new empty log', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'rms-start-'));
+    const root = makeTempDir('start');
     const dir = join(root, 'nested', 'data');
     const first = await startTestService({}, dir);
     const pending = first.chat('{"model":"m","messages":[]}');
@@ -32,7 +32,7 @@ describe('server: start and stop', () => {
       assert.equal((await next).status, 200);
     } finally {
       await second.close();
-      rmSync(root, { recursive: true, force: true });
+      removeDir(root);
     }
   });
 
@@ -48,7 +48,7 @@ describe('server: start and stop', () => {
   });
 
   it('writes its structured log to the configured file (creating its directory), one JSON object a line, without request bodies', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'rms-start-log-'));
+    const root = makeTempDir('start-log');
     const serviceLogFile = join(root, 'logs', 'model_service.log');
     const svc = await startTestService({ serviceLogFile, logLevel: 'info' });
     try {
@@ -67,19 +67,19 @@ describe('server: start and stop', () => {
       assert.ok(!readFileSync(serviceLogFile, 'utf8').includes('secret body'));
     } finally {
       await svc.close();
-      rmSync(root, { recursive: true, force: true });
+      removeDir(root);
     }
   });
 
   it('refuses a log level pino does not know, listing the ones it does', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rms-start-level-'));
+    const dir = makeTempDir('start-level');
     try {
       await assert.rejects(
         startServer({ host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'verbose' }),
         (err: Error) => err instanceof ConfigError && /"verbose".*fatal, error, warn, info, debug, trace, silent/.test(err.message),
       );
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 
@@ -100,13 +100,13 @@ describe('server: start and stop', () => {
 
   it('fails to start on a port in use, leaving nothing listening', async () => {
     const svc = await startTestService();
-    const dir = mkdtempSync(join(tmpdir(), 'rms-start-busy-'));
+    const dir = makeTempDir('start-busy');
     try {
       await assert.rejects(startServer({ host: '127.0.0.1', port: svc.server.port, dataDir: dir, logLevel: 'silent' }), /EADDRINUSE/);
       assert.equal((await fetch(`${svc.url}/health`)).status, 200);
     } finally {
       await svc.close();
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installAgent, type AgentPackage } from './agent-install.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const INSTALLER = fileURLToPath(new URL('./agent-install.ts', import.meta.url));
 
@@ -43,11 +43,11 @@ describe('agent installer (test/support/agent-install.ts)', function () {
   let cacheRoot: string;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-agent-install-'));
+    dir = makeTempDir('agent-install');
     cacheRoot = join(dir, 'cache');
   });
 
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeDir(dir));
 
   it('installs once, and a later call reuses the cache without running npm', async () => {
     const pkg = fakeAgent(dir, '1.2.3', '1.2.3');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { formatMeta } from '../../src/protocol/lines.js';
@@ -10,6 +9,8 @@ import { writeAgentSession } from './support/agent-session.js';
 import { ModelClient } from '../../src/client/model-client.js';
 import { startTestService } from '../helpers/service.js';
 import { serveLivePage, type LivePageServer } from './support/live-server.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
 
 const T = 1_764_000_000_000;
 const HOSTILE = [
@@ -23,7 +24,7 @@ const HOSTILE = [
 const reqLine = (payload: object, index: number, ts: number, endpoint?: string): string =>
   `LLM_REQUEST_START${JSON.stringify(payload)}LLM_REQUEST_END${formatMeta(index, ts, endpoint)}\n`;
 const resLine = (payload: object, index: number, ts: number): string => `LLM_RESPONSE_START${JSON.stringify(payload)}LLM_RESPONSE_END${formatMeta(index, ts)}\n`;
-const answer = (message: object): object => ({ choices: [{ index: 0, message, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 } });
+const answer = (message: object): object => chatCompletion(message, 'stop', { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 });
 
 /** A session of `turns` turns whose every text field carries hostile markup; turn 7 says "zebracorn". */
 function hostileLog(turns: number): string {
@@ -88,8 +89,8 @@ describe('trace pages in a real browser (headless Chromium)', function () {
     browser = await launchChromium();
   });
   after(async () => browser?.close());
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rms-trace-page-'))));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => (dir = makeTempDir('trace-page')));
+  afterEach(() => removeDir(dir));
 
   it('the --html page renders every turn, runs no hostile content, logs no errors, loads nothing, and its search works', async () => {
     const log = join(dir, 'LLMService.log');

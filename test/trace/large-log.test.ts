@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBuiltCli } from '../helpers/cli.js';
 import { rssGrowth, traceLargeLog } from './support/large-log.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 // The quick version of test/reliability/trace.reliability.ts (1 GiB, 10 000 turns).
 describe('trace on a large log (quick)', function () {
   this.timeout(120_000);
   let dir: string;
   before(requireBuiltCli);
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rms-trace-big-'))));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => (dir = makeTempDir('trace-big')));
+  afterEach(() => removeDir(dir));
 
   it('streams a 96 MiB log of 1000 turns: the first turn at once, every turn, memory flat', async () => {
     const figures = await traceLargeLog(join(dir, 'LLMService.log'), 1000, 96 * 2 ** 20);

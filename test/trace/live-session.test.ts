@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatMeta } from '../../src/protocol/lines.js';
 import type { LiveSnapshot } from '../../src/trace/live-session.js';
 import { serveLivePage, type LivePageServer } from './support/live-server.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 const req = (i: number, text: string): string => `LLM_REQUEST_START{"messages":[{"role":"user","content":"${text}"}]}LLM_REQUEST_END${formatMeta(i, 1_764_000_000_000 + i)}\n`;
 const res = (i: number): string => `LLM_RESPONSE_START{"choices":[{"message":{"role":"assistant","content":"a${i}"}}]}LLM_RESPONSE_END${formatMeta(i, 1_764_000_000_500 + i)}\n`;
@@ -29,10 +29,10 @@ async function readEvents(url: string, headers: Record<string, string>, until: s
 describe('trace: the live session routes', () => {
   let dir: string;
   let server: LivePageServer;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rms-live-'))));
+  beforeEach(() => (dir = makeTempDir('live')));
   afterEach(async () => {
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   it('GET / is the page with its CSP; GET /session the snapshot; the stream starts right after it', async () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { formatMeta } from '../../src/protocol/lines.js';
@@ -11,6 +10,8 @@ import { startTestService, type TestService } from '../helpers/service.js';
 import { json, startProxy, ScriptedUpstream } from '../proxy/fixtures.js';
 import { writeAgentSession } from './support/agent-session.js';
 import { traceEvents, traceText } from './support/trace-events.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { chatCompletion } from '../helpers/chat-completion.js';
 
 const turnsOf = (events: TraceEvent[]): Turn[] => events.filter((e): e is Turn => e.type === 'turn');
 const reqLine = (payload: object | string, index: number, ts: number, endpoint?: string): string => {
@@ -19,16 +20,16 @@ const reqLine = (payload: object | string, index: number, ts: number, endpoint?:
 };
 const resLine = (payload: object | string, index: number, ts: number): string =>
   `LLM_RESPONSE_START${typeof payload === 'string' ? payload : JSON.stringify(payload)}LLM_RESPONSE_END${formatMeta(index, ts)}\n`;
-const chatAnswer = (message: object, usage?: object): object => ({ id: 'c', object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'stop' }], ...(usage ? { usage } : {}) });
+const chatAnswer = (message: object, usage?: object): object => chatCompletion(message, 'stop', usage ?? null);
 
 describe('trace', function () {
   this.timeout(30_000);
   let dir: string;
   before(requireBuiltCli);
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rms-trace-'));
+    dir = makeTempDir('trace');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeDir(dir));
 
   describe('a session the real service logged', () => {
     let svc: TestService;

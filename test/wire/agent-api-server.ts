@@ -5,12 +5,13 @@
  * runtime that sees each Chat Completions request and answers Chat Completions.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { completionToAgentStream, type AgentApi, type ChatTranslation } from '../../src/wire/agent-api.js';
 import { agentApiForPath, createAgentApis, type AgentApis } from '../../src/wire/agent-apis.js';
 import { modelsListBody } from '../../src/wire/models-list.js';
 import { countTokensBody } from '../../src/wire/token-estimate.js';
 import { ModelServiceError } from '../../src/errors.js';
+import { listenOnLoopback } from '../helpers/loopback.js';
+import { completionText } from '../helpers/chat-completion.js';
 
 /** What the scripted runtime answers: a whole chat.completion (local mode), or chunk texts fed one by one (proxy mode). */
 export type RuntimeAnswer =
@@ -101,8 +102,7 @@ export async function startAgentApiServer(runtime: (call: SeenCall) => RuntimeAn
     else res.end(stream.end());
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     apis,
@@ -125,8 +125,8 @@ function sendError(res: http.ServerResponse, api: AgentApi<unknown>, err: unknow
 function aggregate(chunks: string[]): string {
   const message: Record<string, unknown> = { role: 'assistant', content: '' };
   const calls: { id?: string; type: string; function: { name: string; arguments: string } }[] = [];
-  let finish: unknown = 'stop';
-  let usage: unknown;
+  let finish = 'stop';
+  let usage: object | undefined;
   for (const text of chunks) {
     if (text === '[DONE]') continue;
     const chunk = JSON.parse(text);
@@ -145,17 +145,5 @@ function aggregate(chunks: string[]): string {
     if (choice.finish_reason) finish = choice.finish_reason;
   }
   if (calls.length > 0) message.tool_calls = calls;
-  return JSON.stringify({ id: 'chatcmpl-agg', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message, finish_reason: finish }], usage });
-}
-
-/** Returns a chat.completion text with one choice whose message is `message`. */
-export function completion(message: Record<string, unknown>, finishReason = 'stop', usage: Record<string, unknown> = { prompt_tokens: 40, completion_tokens: 7, total_tokens: 47 }): string {
-  return JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'policy', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason }], usage });
-}
-
-/** Returns a chat.completion.chunk text carrying `delta` (and a finish reason, or usage). */
-export function chunk(delta: Record<string, unknown>, finishReason: string | null = null, usage?: Record<string, number>): string {
-  const c: Record<string, unknown> = { id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 1700000000, model: 'policy', choices: [{ index: 0, delta, finish_reason: finishReason }] };
-  if (usage) c.usage = usage;
-  return JSON.stringify(c);
+  return completionText(message, finish, usage ?? null);
 }

@@ -4,7 +4,7 @@ import { InvalidJsonError } from '../../src/errors.js';
 import { chatCompletionsApi } from '../../src/wire/chat-completions-api.js';
 import { completionToAgentStream } from '../../src/wire/agent-api.js';
 import { agentApiForPath, createAgentApis } from '../../src/wire/agent-apis.js';
-import { chunk, completion } from './agent-api-server.js';
+import { chunkText, completionText } from '../helpers/chat-completion.js';
 
 const client = (body: string, type = 'text/event-stream') =>
   new OpenAI({ apiKey: 'x', maxRetries: 0, fetch: async () => new Response(body, { headers: { 'content-type': type } }) });
@@ -20,7 +20,7 @@ describe('wire: Chat Completions adapter (nothing to translate, the same face)',
   });
 
   it('streams chunks as data events and ends with [DONE]; the client rebuilds the completion', async () => {
-    const text = completion({ content: 'hi', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"n":1}' } }] }, 'tool_calls');
+    const text = completionText({ content: 'hi', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"n":1}' } }] }, 'tool_calls');
     const stream = chatCompletionsApi.createStream({});
     const sse = stream.start() + stream.heartbeat() + completionToAgentStream(stream, text);
     assert.ok(sse.endsWith('data: [DONE]\n\n'));
@@ -39,8 +39,8 @@ describe('wire: Chat Completions adapter (nothing to translate, the same face)',
 
   it('an error in the stream is data: {"error":…}, which the client throws', async () => {
     const stream = chatCompletionsApi.createStream({});
-    const sse = stream.push(chunk({ content: 'a' })) + stream.fail(504, 'RMS_TIMEOUT', 'too slow');
-    assert.equal(stream.push(chunk({ content: 'b' })), '');
+    const sse = stream.push(chunkText({ content: 'a' })) + stream.fail(504, 'RMS_TIMEOUT', 'too slow');
+    assert.equal(stream.push(chunkText({ content: 'b' })), '');
     await assert.rejects(client(sse).chat.completions.stream({ model: 'm', messages: [] }).finalChatCompletion(), (err: unknown) => err instanceof OpenAI.APIError && /too slow/.test(err.message));
     assert.deepEqual(JSON.parse(chatCompletionsApi.errorBody(404, 'RMS_NOT_FOUND', 'no route')), { error: { message: 'no route', type: 'not_found_error', code: 'RMS_NOT_FOUND' } });
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createAgentApis } from '../../src/wire/agent-apis.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { completionText } from '../helpers/chat-completion.js';
 
 const MESSAGES = JSON.stringify({ model: 'c', max_tokens: 128000, messages: [{ role: 'user', content: 'hi' }] });
 const maxTokens = (chat: string): unknown => (JSON.parse(chat) as { max_tokens?: unknown }).max_tokens;
@@ -28,7 +29,7 @@ describe('max_tokens_cap', () => {
     svc = await startTestService({ maxTokensCap: 4096 });
     const call = fetch(`${svc.url}/v1/messages?beta=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: MESSAGES });
     assert.equal(maxTokens(await svc.request(1)), 4096);
-    svc.respond(1, JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'c', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+    svc.respond(1, completionText({ content: 'ok' }));
     assert.equal(((await (await call).json()) as { content: { text: string }[] }).content[0]!.text, 'ok');
   });
 });

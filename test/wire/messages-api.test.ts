@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { chunk, completion, startAgentApiServer, type AgentApiServer, type RuntimeAnswer, type SeenCall } from './agent-api-server.js';
+import { startAgentApiServer, type AgentApiServer, type RuntimeAnswer, type SeenCall } from './agent-api-server.js';
 import { messagesApi } from '../../src/wire/messages-api.js';
+import { chunkText, completionText } from '../helpers/chat-completion.js';
 
 const BIG = '12345678901234567890';
 const BASH = { name: 'Bash', description: 'Run a shell command', input_schema: { type: 'object' as const, properties: { command: { type: 'string' }, id: { type: 'integer' } }, required: ['command'] } };
@@ -13,7 +14,7 @@ describe('wire: Anthropic Messages through a Chat Completions runtime (official 
 
   beforeEach(async () => {
     answers = [];
-    server = await startAgentApiServer(() => answers.shift() ?? { completion: completion({ content: 'no more answers' }) });
+    server = await startAgentApiServer(() => answers.shift() ?? { completion: completionText({ content: 'no more answers' }) });
     client = new Anthropic({ baseURL: server.url, apiKey: 'none', maxRetries: 0 });
   });
   afterEach(() => server.close());
@@ -21,7 +22,7 @@ describe('wire: Anthropic Messages through a Chat Completions runtime (official 
   const seen = (i = 0): SeenCall => server.seen[i]!;
 
   it('messages.create: the runtime sees system and user as chat messages; the agent gets text, end_turn and usage', async () => {
-    answers.push({ completion: completion({ content: 'hello messages' }, 'stop', { prompt_tokens: 40, completion_tokens: 7, total_tokens: 47 }) });
+    answers.push({ completion: completionText({ content: 'hello messages' }, 'stop', { prompt_tokens: 40, completion_tokens: 7, total_tokens: 47 }) });
     const message = await client.messages.create({
       model: 'claude-sonnet-x',
       max_tokens: 64,
@@ -53,15 +54,15 @@ describe('wire: Anthropic Messages through a Chat Completions runtime (official 
   it('messages.stream with thinking and tool use: finalMessage has thinking, text and tool_use, ids and names kept, stop_reason tool_use', async () => {
     answers.push({
       chunks: [
-        chunk({ role: 'assistant', reasoning_content: 'The user wants ' }),
-        chunk({ reasoning_content: 'a listing.' }),
-        chunk({ content: 'Let me ' }),
-        chunk({ content: 'look.' }),
-        chunk({ tool_calls: [{ index: 0, id: 'call_abc', type: 'function', function: { name: 'Bash', arguments: '' } }] }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"command":' } }] }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '"ls -la","id":' } }] }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: `${BIG}}` } }] }),
-        chunk({}, 'tool_calls'),
+        chunkText({ role: 'assistant', reasoning_content: 'The user wants ' }),
+        chunkText({ reasoning_content: 'a listing.' }),
+        chunkText({ content: 'Let me ' }),
+        chunkText({ content: 'look.' }),
+        chunkText({ tool_calls: [{ index: 0, id: 'call_abc', type: 'function', function: { name: 'Bash', arguments: '' } }] }),
+        chunkText({ tool_calls: [{ index: 0, function: { arguments: '{"command":' } }] }),
+        chunkText({ tool_calls: [{ index: 0, function: { arguments: '"ls -la","id":' } }] }),
+        chunkText({ tool_calls: [{ index: 0, function: { arguments: `${BIG}}` } }] }),
+        chunkText({}, 'tool_calls'),
         JSON.stringify({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 1, model: 'policy', choices: [], usage: { prompt_tokens: 900, completion_tokens: 30, total_tokens: 930, prompt_tokens_details: { cached_tokens: 800 } } }),
         '[DONE]',
       ],
@@ -107,8 +108,8 @@ describe('wire: Anthropic Messages through a Chat Completions runtime (official 
   });
 
   it('sends the conversation back: tool_use becomes tool_calls with its id, tool_result a tool message (is_error kept), a 19-digit input as written', async () => {
-    const toolCall = completion({ content: null, tool_calls: [{ id: 'toolu_7', type: 'function', function: { name: 'Bash', arguments: `{"command":"rm x","id":${BIG}}` } }] }, 'tool_calls');
-    answers.push({ completion: toolCall }, { completion: toolCall }, { completion: completion({ content: 'done' }) });
+    const toolCall = completionText({ content: null, tool_calls: [{ id: 'toolu_7', type: 'function', function: { name: 'Bash', arguments: `{"command":"rm x","id":${BIG}}` } }] }, 'tool_calls');
+    answers.push({ completion: toolCall }, { completion: toolCall }, { completion: completionText({ content: 'done' }) });
     const first = await client.messages.create({ model: 'm', max_tokens: 64, tools: [BASH], messages: [{ role: 'user', content: 'delete x' }] });
     assert.equal(first.stop_reason, 'tool_use');
     const raw = await client.messages
@@ -151,14 +152,14 @@ describe('wire: Anthropic Messages through a Chat Completions runtime (official 
     await client.messages.create({ model: 'm', max_tokens: 8, tools: [{ name: long, input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
     const chatName = ((seen().chat.tools as { function: { name: string } }[])[0]!).function.name;
     assert.match(chatName, /^[a-zA-Z0-9_-]{1,64}$/);
-    answers.push({ completion: completion({ content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: chatName, arguments: '{}' } }] }, 'tool_calls') });
+    answers.push({ completion: completionText({ content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: chatName, arguments: '{}' } }] }, 'tool_calls') });
     const message = await client.messages.create({ model: 'm', max_tokens: 8, tools: [{ name: long, input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'x' }] });
     assert.equal((message.content[0] as Anthropic.ToolUseBlock).name, long);
     assert.equal(((server.seen[1]!.chat.tools as { function: { name: string } }[])[0]!).function.name, chatName, 'the same name every turn');
   });
 
   it('a tool call whose arguments are not a JSON object is a 502 in Anthropic error shape, plain and streamed', async () => {
-    const bad = completion({ content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'Bash', arguments: '[1,2]' } }] }, 'tool_calls');
+    const bad = completionText({ content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'Bash', arguments: '[1,2]' } }] }, 'tool_calls');
     answers.push({ completion: bad }, { completion: bad });
     await assert.rejects(client.messages.create({ model: 'm', max_tokens: 8, tools: [BASH], messages: [{ role: 'user', content: 'x' }] }), (err: unknown) => {
       assert.ok(err instanceof Anthropic.APIError);
@@ -175,7 +176,7 @@ describe('wire: Anthropic Messages through a Chat Completions runtime (official 
   });
 
   it('an error after the stream began reaches the client as the API error it names (timeout_error)', async () => {
-    answers.push({ chunks: [chunk({ content: 'partial' })], failAfter: { status: 504, code: 'RMS_TIMEOUT', message: 'the runtime did not answer within 600 s' } });
+    answers.push({ chunks: [chunkText({ content: 'partial' })], failAfter: { status: 504, code: 'RMS_TIMEOUT', message: 'the runtime did not answer within 600 s' } });
     await assert.rejects(client.messages.stream({ model: 'm', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }).finalMessage(), (err: unknown) => {
       assert.ok(err instanceof Anthropic.APIError);
       assert.equal((err.error as { error: { type: string } }).error.type, 'timeout_error');
@@ -193,7 +194,7 @@ describe('wire: Anthropic Messages through a Chat Completions runtime (official 
   });
 
   it('stop_sequences reach the runtime as stop, and a matched one comes back as stop_sequence', async () => {
-    const answer = JSON.parse(completion({ content: 'one two' }));
+    const answer = JSON.parse(completionText({ content: 'one two' }));
     answer.choices[0].stop_reason = 'THREE';
     answers.push({ completion: JSON.stringify(answer) });
     const message = await client.messages.create({ model: 'm', max_tokens: 8, stop_sequences: ['THREE'], messages: [{ role: 'user', content: 'count' }] });

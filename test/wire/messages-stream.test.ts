@@ -3,8 +3,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import { messagesApi } from '../../src/wire/messages-api.js';
 import { BadResponseError } from '../../src/errors.js';
 import type { MessagesState } from '../../src/wire/messages-request.js';
-import { chunk, completion } from './agent-api-server.js';
+
 import { completionToAgentStream } from '../../src/wire/agent-api.js';
+import { chunkText, completionText } from '../helpers/chat-completion.js';
 
 const STATE: MessagesState = { model: 'claude-x', messageId: 'msg_1', tools: { mcp__long_1234abcd: { name: 'mcp.long.name' } }, stopSequences: [] };
 
@@ -51,7 +52,7 @@ describe('wire: Messages event stream', () => {
   });
 
   it('local mode: message_start carries the input token counts, as Anthropic sends them', () => {
-    const sse = completionToAgentStream(messagesApi.createStream(STATE), completion({ content: 'hi' }, 'stop', { prompt_tokens: 900, completion_tokens: 5, total_tokens: 905, prompt_tokens_details: { cached_tokens: 600 } }));
+    const sse = completionToAgentStream(messagesApi.createStream(STATE), completionText({ content: 'hi' }, 'stop', { prompt_tokens: 900, completion_tokens: 5, total_tokens: 905, prompt_tokens_details: { cached_tokens: 600 } }));
     const start = events(sse)[0]!;
     assert.equal(start[0], 'message_start');
     assert.deepEqual((start[1].message as { usage: unknown }).usage, { input_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 600, output_tokens: 0 });
@@ -61,10 +62,10 @@ describe('wire: Messages event stream', () => {
 
   it('a tool call whose name comes after its first fragment opens its block then, with the earlier arguments', async () => {
     const sse = run([
-      chunk({ tool_calls: [{ index: 0, id: 'call_1', function: { arguments: '{"a"' } }] }),
-      chunk({ tool_calls: [{ index: 0, function: { name: 'mcp__long_1234abcd', arguments: ':1' } }] }),
-      chunk({ tool_calls: [{ index: 0, function: { arguments: '}' } }] }),
-      chunk({}, 'tool_calls'),
+      chunkText({ tool_calls: [{ index: 0, id: 'call_1', function: { arguments: '{"a"' } }] }),
+      chunkText({ tool_calls: [{ index: 0, function: { name: 'mcp__long_1234abcd', arguments: ':1' } }] }),
+      chunkText({ tool_calls: [{ index: 0, function: { arguments: '}' } }] }),
+      chunkText({}, 'tool_calls'),
     ]);
     const message = await rebuild(sse);
     assert.deepEqual(message.content, [{ type: 'tool_use', id: 'call_1', name: 'mcp.long.name', input: { a: 1 } }]);
@@ -73,10 +74,10 @@ describe('wire: Messages event stream', () => {
 
   it('parallel tool calls each get a block; a no-argument call has input {}', async () => {
     const sse = run([
-      chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'one', arguments: '' } }] }),
-      chunk({ tool_calls: [{ index: 1, id: 'b', function: { name: 'two', arguments: '{"x":' } }] }),
-      chunk({ tool_calls: [{ index: 1, function: { arguments: '2}' } }] }),
-      chunk({}, 'tool_calls'),
+      chunkText({ tool_calls: [{ index: 0, id: 'a', function: { name: 'one', arguments: '' } }] }),
+      chunkText({ tool_calls: [{ index: 1, id: 'b', function: { name: 'two', arguments: '{"x":' } }] }),
+      chunkText({ tool_calls: [{ index: 1, function: { arguments: '2}' } }] }),
+      chunkText({}, 'tool_calls'),
     ]);
     const message = await rebuild(sse);
     assert.deepEqual(message.content, [
@@ -87,11 +88,11 @@ describe('wire: Messages event stream', () => {
 
   it('thinking_blocks hand back a signature (signature_delta) and redacted thinking (its own block)', async () => {
     const sse = run([
-      chunk({ reasoning_content: 'hmm', thinking_blocks: [{ type: 'thinking', thinking: 'hmm' }] }),
-      chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig==' }] }),
-      chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: 'opaque' }] }),
-      chunk({ content: 'ok' }),
-      chunk({}, 'stop'),
+      chunkText({ reasoning_content: 'hmm', thinking_blocks: [{ type: 'thinking', thinking: 'hmm' }] }),
+      chunkText({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig==' }] }),
+      chunkText({ thinking_blocks: [{ type: 'redacted_thinking', data: 'opaque' }] }),
+      chunkText({ content: 'ok' }),
+      chunkText({}, 'stop'),
     ]);
     assert.ok(events(sse).some(([, d]) => (d.delta as { type?: string } | undefined)?.type === 'signature_delta'));
     const message = await rebuild(sse);
@@ -103,15 +104,15 @@ describe('wire: Messages event stream', () => {
   });
 
   it('a refusal is text with stop_reason refusal; a finish by length is max_tokens', async () => {
-    assert.equal((await rebuild(run([chunk({ refusal: 'I cannot.' }), chunk({}, 'stop')]))).stop_reason, 'refusal');
-    assert.equal((await rebuild(run([chunk({ content: 'cut' }), chunk({}, 'length')]))).stop_reason, 'max_tokens');
+    assert.equal((await rebuild(run([chunkText({ refusal: 'I cannot.' }), chunkText({}, 'stop')]))).stop_reason, 'refusal');
+    assert.equal((await rebuild(run([chunkText({ content: 'cut' }), chunkText({}, 'length')]))).stop_reason, 'max_tokens');
   });
 
   it('an upstream error chunk becomes an error event (api_error) and ends the stream', async () => {
     const stream = messagesApi.createStream(STATE);
-    const sse = stream.push(chunk({ content: 'a' })) + stream.push('{"error":{"message":"CUDA out of memory","type":"server_error"}}');
+    const sse = stream.push(chunkText({ content: 'a' })) + stream.push('{"error":{"message":"CUDA out of memory","type":"server_error"}}');
     assert.equal(stream.ended, true);
-    assert.equal(stream.push(chunk({ content: 'b' })), '');
+    assert.equal(stream.push(chunkText({ content: 'b' })), '');
     assert.equal(stream.end(), '');
     assert.equal(stream.heartbeat(), '');
     await assert.rejects(rebuild(sse), (err: unknown) => err instanceof Anthropic.APIError && /CUDA out of memory/.test(err.message));
@@ -119,19 +120,19 @@ describe('wire: Messages event stream', () => {
 
   it('heartbeat is a ping the client skips, anywhere in the stream', async () => {
     const stream = messagesApi.createStream(STATE);
-    const sse = stream.heartbeat() + stream.start() + stream.heartbeat() + stream.push(chunk({ content: 'hi' })) + stream.heartbeat() + stream.end();
+    const sse = stream.heartbeat() + stream.start() + stream.heartbeat() + stream.push(chunkText({ content: 'hi' })) + stream.heartbeat() + stream.end();
     assert.equal(events(sse).filter(([name]) => name === 'ping').length, 3);
     assert.deepEqual((await rebuild(sse)).content, [{ type: 'text', text: 'hi' }]);
   });
 
   it('arguments that end up not being a JSON object turn the end of the stream into an error event', async () => {
-    const sse = run([chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'one', arguments: '"just a string"' } }] }), chunk({}, 'tool_calls')]);
+    const sse = run([chunkText({ tool_calls: [{ index: 0, id: 'a', function: { name: 'one', arguments: '"just a string"' } }] }), chunkText({}, 'tool_calls')]);
     assert.equal(events(sse).at(-1)![0], 'error');
     await assert.rejects(rebuild(sse), (err: unknown) => err instanceof Anthropic.APIError && /not a JSON object/.test(err.message));
   });
 
   it('legacy function_call deltas are a tool call too', async () => {
-    const message = await rebuild(run([chunk({ function_call: { name: 'one', arguments: '{"k":"v"}' } }), chunk({}, 'function_call')]));
+    const message = await rebuild(run([chunkText({ function_call: { name: 'one', arguments: '{"k":"v"}' } }), chunkText({}, 'function_call')]));
     assert.equal(message.content[0]!.type, 'tool_use');
     assert.deepEqual((message.content[0] as Anthropic.ToolUseBlock).input, { k: 'v' });
   });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { chunk, completion, startAgentApiServer, type AgentApiServer, type RuntimeAnswer, type SeenCall } from './agent-api-server.js';
+import { startAgentApiServer, type AgentApiServer, type RuntimeAnswer, type SeenCall } from './agent-api-server.js';
 import { createAgentApis } from '../../src/wire/agent-apis.js';
 import { ResponsesStore } from '../../src/wire/responses-store.js';
+import { chunkText, completionText } from '../helpers/chat-completion.js';
 
 const BIG = '12345678901234567890';
 
@@ -18,7 +19,7 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
 
   beforeEach(async () => {
     answers = [];
-    server = await startAgentApiServer(() => answers.shift() ?? { completion: completion({ content: 'no more answers' }) }, createAgentApis({ responsesStore: new ResponsesStore({ maxResponses: 50 }) }));
+    server = await startAgentApiServer(() => answers.shift() ?? { completion: completionText({ content: 'no more answers' }) }, createAgentApis({ responsesStore: new ResponsesStore({ maxResponses: 50 }) }));
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
   });
   afterEach(() => server.close());
@@ -26,7 +27,7 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   const seen = (i = 0): SeenCall => server.seen[i]!;
 
   it('responses.create: instructions become the system message, the answer output_text, usage mapped', async () => {
-    answers.push({ completion: completion({ content: 'hello responses' }, 'stop', { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }) });
+    answers.push({ completion: completionText({ content: 'hello responses' }, 'stop', { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }) });
     const response = await client.responses.create({ model: 'policy', instructions: 'be brief', input: 'responses plain', max_output_tokens: 50, temperature: 0.2 });
     assert.deepEqual(seen().chat.messages, [
       { role: 'system', content: 'be brief' },
@@ -47,11 +48,11 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   it('responses.stream with a function call: finalResponse has the call with its id and arguments; sequence numbers count up from 0', async () => {
     answers.push({
       chunks: [
-        chunk({ role: 'assistant', content: 'Checking ' }),
-        chunk({ content: 'the weather.' }),
-        chunk({ tool_calls: [{ index: 0, id: 'call_w1', type: 'function', function: { name: 'get_weather', arguments: '{"ci' } }] }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: `ty":"Paris","n":${BIG}}` } }] }),
-        chunk({}, 'tool_calls', { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 }),
+        chunkText({ role: 'assistant', content: 'Checking ' }),
+        chunkText({ content: 'the weather.' }),
+        chunkText({ tool_calls: [{ index: 0, id: 'call_w1', type: 'function', function: { name: 'get_weather', arguments: '{"ci' } }] }),
+        chunkText({ tool_calls: [{ index: 0, function: { arguments: `ty":"Paris","n":${BIG}}` } }] }),
+        chunkText({}, 'tool_calls', { usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 } }),
         '[DONE]',
       ],
     });
@@ -76,9 +77,9 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   });
 
   it('previous_response_id: the runtime sees the whole chain (user, assistant tool call, tool output) in chat form', async () => {
-    answers.push({ completion: completion({ content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] }, 'tool_calls') });
-    answers.push({ completion: completion({ content: 'It is cold.' }) });
-    answers.push({ completion: completion({ content: 'Wear a coat.' }) });
+    answers.push({ completion: completionText({ content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] }, 'tool_calls') });
+    answers.push({ completion: completionText({ content: 'It is cold.' }) });
+    answers.push({ completion: completionText({ content: 'Wear a coat.' }) });
     const first = await client.responses.create({ model: 'policy', instructions: 'weather bot', input: 'weather in Oslo?', tools: [WEATHER] });
     const second = await client.responses.create({
       model: 'policy',
@@ -110,7 +111,7 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   });
 
   it('store: false is not kept: a later previous_response_id naming it is a 400 in the OpenAI error shape', async () => {
-    answers.push({ completion: completion({ content: 'ok' }) });
+    answers.push({ completion: completionText({ content: 'ok' }) });
     const first = await client.responses.create({ model: 'policy', input: 'hi', store: false });
     await assert.rejects(client.responses.create({ model: 'policy', previous_response_id: first.id, input: 'again' }), (err: unknown) => {
       assert.ok(err instanceof OpenAI.BadRequestError);
@@ -122,7 +123,7 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   });
 
   it('reasoning: a summary when the agent asked for one, else reasoning_text content; both rebuilt by the client stream', async () => {
-    const thinking = [chunk({ reasoning_content: 'Think ' }), chunk({ reasoning_content: 'hard.' }), chunk({ content: 'Answer.' }), chunk({}, 'stop'), '[DONE]'];
+    const thinking = [chunkText({ reasoning_content: 'Think ' }), chunkText({ reasoning_content: 'hard.' }), chunkText({ content: 'Answer.' }), chunkText({}, 'stop'), '[DONE]'];
     answers.push({ chunks: thinking }, { chunks: thinking });
     const summarized = await client.responses.stream({ model: 'policy', input: 'q', reasoning: { effort: 'high', summary: 'auto' } }).finalResponse();
     assert.equal(seen(0).chat.reasoning_effort, 'high');
@@ -138,7 +139,7 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   });
 
   it('Codex-shaped input: developer role, reasoning items with encrypted_content, namespace tools flattened and mapped back', async () => {
-    answers.push({ completion: completion({ content: null, tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'mcp__files__read', arguments: '{"path":"a"}' } }] }, 'tool_calls') });
+    answers.push({ completion: completionText({ content: null, tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'mcp__files__read', arguments: '{"path":"a"}' } }] }, 'tool_calls') });
     const body = {
       model: 'policy',
       instructions: 'You are Codex.',
@@ -177,7 +178,7 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   });
 
   it('a finish by length is an incomplete response (max_output_tokens), streamed as response.incomplete', async () => {
-    answers.push({ completion: completion({ content: 'cut' }, 'length') }, { completion: completion({ content: 'cut' }, 'length') });
+    answers.push({ completion: completionText({ content: 'cut' }, 'length') }, { completion: completionText({ content: 'cut' }, 'length') });
     const plain = await client.responses.create({ model: 'policy', input: 'long' });
     assert.equal(plain.status, 'incomplete');
     assert.deepEqual(plain.incomplete_details, { reason: 'max_output_tokens' });
@@ -189,7 +190,7 @@ describe('wire: OpenAI Responses through a Chat Completions runtime (official op
   });
 
   it('an error after the stream began rejects the client with the message; Codex gets response.failed too', async () => {
-    answers.push({ chunks: [chunk({ content: 'par' })], failAfter: { status: 500, code: 'RMS_SESSION_ENDED', message: 'the session has ended' } });
+    answers.push({ chunks: [chunkText({ content: 'par' })], failAfter: { status: 500, code: 'RMS_SESSION_ENDED', message: 'the session has ended' } });
     const stream = client.responses.stream({ model: 'policy', input: 'x' });
     await assert.rejects(stream.finalResponse(), (err: unknown) => {
       assert.ok(err instanceof OpenAI.APIError);

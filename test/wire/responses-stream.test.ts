@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { createAgentApis } from '../../src/wire/agent-apis.js';
 import { ResponsesStore } from '../../src/wire/responses-store.js';
-import { chunk } from './agent-api-server.js';
+
 import { BadResponseError } from '../../src/errors.js';
+import { chunkText } from '../helpers/chat-completion.js';
 
 /** The [type, data] of each event of an SSE text. */
 function events(sse: string): [string, Record<string, unknown>][] {
@@ -44,7 +45,7 @@ describe('wire: Responses event stream', () => {
 
   it('fail sends error (which the client throws, with the code) then response.failed (which Codex reads)', async () => {
     const { stream } = setup();
-    const sse = stream.start() + stream.push(chunk({ content: 'partial' })) + stream.fail(504, 'RMS_TIMEOUT', 'the runtime did not answer in time');
+    const sse = stream.start() + stream.push(chunkText({ content: 'partial' })) + stream.fail(504, 'RMS_TIMEOUT', 'the runtime did not answer in time');
     const tail = events(sse).slice(-2);
     assert.deepEqual(tail.map(([t]) => t), ['error', 'response.failed']);
     const failed = tail[1]![1].response as { status: string; error: { code: string; message: string } };
@@ -76,10 +77,10 @@ describe('wire: Responses event stream', () => {
     const { stream } = setup({ model: 'policy', input: 'x', stream: true, include: ['reasoning.encrypted_content'] });
     const sse =
       stream.start() +
-      stream.push(chunk({ reasoning_content: 'hm' })) +
-      stream.push(chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'enc-1' }] })) +
-      stream.push(chunk({ refusal: 'No.' })) +
-      stream.push(chunk({}, 'stop')) +
+      stream.push(chunkText({ reasoning_content: 'hm' })) +
+      stream.push(chunkText({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'enc-1' }] })) +
+      stream.push(chunkText({ refusal: 'No.' })) +
+      stream.push(chunkText({}, 'stop')) +
       stream.end();
     const response = await client(sse).responses.stream({ model: 'm', input: 'x' }).finalResponse();
     assert.deepEqual(response.output.map((o) => o.type), ['reasoning', 'message']);
@@ -92,9 +93,9 @@ describe('wire: Responses event stream', () => {
     const { stream } = setup({ model: 'policy', input: 'x', stream: true, tools: [{ type: 'custom', name: 'apply_patch', description: 'patch files' }] });
     const sse =
       stream.start() +
-      stream.push(chunk({ tool_calls: [{ index: 0, id: 'call_p', function: { name: 'apply_patch', arguments: '{"input":"*** Begin Patch\\n' } }] })) +
-      stream.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '*** End Patch"}' } }] })) +
-      stream.push(chunk({}, 'tool_calls')) +
+      stream.push(chunkText({ tool_calls: [{ index: 0, id: 'call_p', function: { name: 'apply_patch', arguments: '{"input":"*** Begin Patch\\n' } }] })) +
+      stream.push(chunkText({ tool_calls: [{ index: 0, function: { arguments: '*** End Patch"}' } }] })) +
+      stream.push(chunkText({}, 'tool_calls')) +
       stream.end();
     assert.ok(events(sse).some(([t]) => t === 'response.custom_tool_call_input.done'));
     const done = events(sse).find(([t, d]) => t === 'response.output_item.done' && (d.item as { type: string }).type === 'custom_tool_call')!;
@@ -103,7 +104,7 @@ describe('wire: Responses event stream', () => {
 
   it('keeps a streamed response for previous_response_id, and not one with store: false', () => {
     const kept = setup();
-    kept.stream.push(chunk({ content: 'a' }));
+    kept.stream.push(chunkText({ content: 'a' }));
     kept.stream.end();
     assert.equal(kept.store.size, 1);
     const notKept = setup({ model: 'policy', input: 'x', stream: true, store: false });

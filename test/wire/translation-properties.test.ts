@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 import { createAgentApis } from '../../src/wire/agent-apis.js';
 import type { AgentApi } from '../../src/wire/agent-api.js';
 import { agentToolName } from '../../src/wire/tool-names.js';
+import { chunkText, usageChunk } from '../helpers/chat-completion.js';
 
 const TOOLS = ['Bash', 'Read', 'mcp__server__a_tool_with_quite_a_long_name_that_will_not_fit_in_64'];
 
@@ -80,17 +81,15 @@ function cut(text: string, cuts: number[]): string[] {
 
 /** The chunks an upstream might send for an answer, each text cut where `cuts` says. */
 function chunkTexts(a: GeneratedAnswer, chatName: (name: string) => string, cuts: number[]): string[] {
-  const chunk = (delta: object, finish: string | null = null): string =>
-    JSON.stringify({ id: 'chatcmpl-p', object: 'chat.completion.chunk', created: 1, model: 'policy', choices: [{ index: 0, delta, finish_reason: finish }] });
-  const out = [chunk({ role: 'assistant' })];
-  for (const piece of cut(a.reasoning, cuts)) out.push(chunk({ reasoning_content: piece }));
-  for (const piece of cut(a.text, cuts)) out.push(chunk({ content: piece }));
+  const out = [chunkText({ role: 'assistant' })];
+  for (const piece of cut(a.reasoning, cuts)) out.push(chunkText({ reasoning_content: piece }));
+  for (const piece of cut(a.text, cuts)) out.push(chunkText({ content: piece }));
   a.calls.forEach((c, index) => {
-    out.push(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: chatName(c.name), arguments: '' } }] }));
-    for (const piece of cut(c.args, cuts)) out.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+    out.push(chunkText({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: chatName(c.name), arguments: '' } }] }));
+    for (const piece of cut(c.args, cuts)) out.push(chunkText({ tool_calls: [{ index, function: { arguments: piece } }] }));
   });
-  out.push(chunk({}, a.finish));
-  out.push(JSON.stringify({ id: 'chatcmpl-p', object: 'chat.completion.chunk', created: 1, model: 'policy', choices: [], usage: a.usage }));
+  out.push(chunkText({}, a.finish));
+  out.push(JSON.stringify(usageChunk(a.usage)));
   out.push('[DONE]');
   return out;
 }

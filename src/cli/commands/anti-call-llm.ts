@@ -1,4 +1,4 @@
-/** `rock model-service anti-call-llm`: one runtime turn (SPEC section 5). */
+/** `rock model-service anti-call-llm`: one runtime turn (docs/cli.md). */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkTurn, ModelClient } from '../../client/model-client.js';
@@ -12,7 +12,7 @@ const COMMAND = 'rock model-service anti-call-llm';
 /**
  * Appends the response to turn N (when N > 0), then prints request N+1 or `SESSION_END`. A
  * different answer to an N already answered is not written: one stderr line says so, and the
- * turn goes on (the first answer stands, SPEC section 5).
+ * turn goes on (the first answer stands, as in the reference).
  * @throws UsageError and the ModelClient's errors (see exit-status.ts for the exit codes).
  */
 export async function antiCallLlm(options: AntiCallOptions): Promise<void> {

@@ -9,7 +9,7 @@
  * The long scenarios (idle timeouts, retry backoffs) take minutes; pass a name filter to run a few.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import { CLAUDE_CODE, CODEX, installAgent } from '../../support/agent-install.js
 import { claudeRun, codexRun } from '../support/agent-runs.js';
 import { RecordingServer, type RecordedRequest, type RecordingHandler } from '../support/recording-server.js';
 import { scenarios, type Scenario } from './scenarios.js';
+import { makeTempDir, removeDir } from '../../helpers/temp-dir.js';
 
 export interface ScenarioResult {
   name: string;
@@ -44,7 +45,7 @@ async function runScenario(scenario: Scenario, bins: { claude: string; codex: st
   const notes: string[] = [];
   const handler: RecordingHandler = scenario.handler({ note: (line) => notes.push(`${Date.now()} ${line}`) });
   server.handler = handler;
-  const work = mkdtempSync(join(tmpdir(), `rms-capture-${scenario.name}-`));
+  const work = makeTempDir(`capture-${scenario.name}`);
   const cwd = join(work, 'project');
   mkdirSync(cwd, { recursive: true });
   const run =
@@ -72,7 +73,7 @@ async function runScenario(scenario: Scenario, bins: { claude: string; codex: st
       notes.push(`file ${file}: missing`);
     }
   }
-  rmSync(work, { recursive: true, force: true });
+  removeDir(work);
   return { name: scenario.name, agent: scenario.agent, question: scenario.question, exitCode, signal, ms, stdout, stderr, requests: server.requests, notes };
 }
 

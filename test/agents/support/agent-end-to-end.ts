@@ -4,13 +4,12 @@
  * calls the agent's shell tool to write a file, then answers with a text.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { LocalSandbox } from '../../../src/sandbox/local-sandbox.js';
 import { startServer, type RunningServer } from '../../../src/server/index.js';
 import { installAgent, type AgentPackage } from '../../support/agent-install.js';
 import { contentText, describeAgent, runAgentSession, textReply, toolCallReply, type AgentSessionOptions } from './agent-session.js';
+import { makeTempDir, removeDir } from '../../helpers/temp-dir.js';
 
 export interface AgentCase {
   /** "Claude Code", "Codex". */
@@ -54,7 +53,7 @@ export function describeAgentEndToEnd(agent: AgentCase): void {
     });
 
     beforeEach(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'rms-agent-e2e-'));
+      dataDir = makeTempDir('agent-e2e');
       server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', watchIntervalMs: 100, heartbeatIntervalMs: HEARTBEAT_MS });
       sandbox = new LocalSandbox({ env: { ROCK_MODEL_SERVICE_DATA_DIR: dataDir } });
     });
@@ -63,7 +62,7 @@ export function describeAgentEndToEnd(agent: AgentCase): void {
       sandbox.killRunning();
       await server.close('test finished');
       await sandbox.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      removeDir(dataDir);
     });
 
     /** Runs one session of the agent launched as `run`, the runtime answering with `reply`. */

@@ -10,6 +10,7 @@ import type { LocalSandbox } from '../../../src/sandbox/local-sandbox.js';
 import type { SandboxRunResult } from '../../../src/sandbox/sandbox.js';
 import { shellQuote } from '../../../src/sandbox/shell-quote.js';
 import type { RunningServer } from '../../../src/server/index.js';
+import { completionText } from '../../helpers/chat-completion.js';
 
 /** The parts of a Chat Completions request the runtime looks at. */
 export interface ChatRequest {
@@ -139,24 +140,10 @@ export function contentText(content: unknown): string {
 
 /** A Chat Completions answer with one tool call. */
 export function toolCallReply(id: string, name: string, args: Record<string, unknown>): string {
-  return JSON.stringify({
-    id: `chatcmpl-${id}`,
-    object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
-    model: 'scripted-runtime',
-    choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name, arguments: JSON.stringify(args) } }] }, finish_reason: 'tool_calls' }],
-    usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
-  });
+  return completionText({ content: null, tool_calls: [{ id, type: 'function', function: { name, arguments: JSON.stringify(args) } }] }, 'tool_calls');
 }
 
 /** A Chat Completions answer with a final text. */
 export function textReply(text: string): string {
-  return JSON.stringify({
-    id: 'chatcmpl-final',
-    object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
-    model: 'scripted-runtime',
-    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 120, completion_tokens: 5, total_tokens: 125 },
-  });
+  return completionText({ content: text });
 }

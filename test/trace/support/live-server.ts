@@ -4,10 +4,10 @@
  * (`src/http/`) does the same with its follower.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LogFollower } from '../../../src/follower/log-follower.js';
 import { sendLivePage, sendSessionSnapshot, streamSessionEvents } from '../../../src/trace/live-routes.js';
 import { LiveSession, type LiveSessionOptions } from '../../../src/trace/live-session.js';
+import { listenOnLoopback } from '../../helpers/loopback.js';
 
 export interface LivePageServer {
   url: string;
@@ -36,9 +36,9 @@ export async function serveLivePage(logFile: string, options: LiveSessionOptions
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    url: `http://127.0.0.1:${port}/`,
     live,
     follower,
     async close() {

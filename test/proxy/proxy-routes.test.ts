@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { resolveServiceConfig } from '../../src/config/resolve.js';
 import { HttpService } from '../../src/http/http-service.js';
-import { registerProxyRoutes } from '../../src/proxy/index.js';
+import { registerProxyRoutes } from '../../src/proxy/proxy-routes.js';
 import { COMPLETION, ScriptedUpstream, chunkEvent, json, recordsOnce, startProxy, type TestProxy } from './fixtures.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { closeAfterEach } from '../helpers/close-after-each.js';
 
 const TOOL_STREAM = [
   chunkEvent({ role: 'assistant', content: 'Let me ' }),
@@ -53,12 +54,7 @@ describe('proxy mode through the official openai client', () => {
   let proxy: TestProxy | undefined;
   let replay: TestProxy | undefined;
 
-  afterEach(async () => {
-    await proxy?.close();
-    await replay?.close();
-    proxy = replay = undefined;
-    await upstream?.close();
-  });
+  closeAfterEach(() => [proxy, replay, upstream]);
 
   it('gets the upstream answer, plain and streamed, with vendor fields and the API key forwarded', async () => {
     upstream = await openAiLike();
@@ -104,7 +100,7 @@ describe('registerProxyRoutes close()', () => {
       if (n === 1) json(res, 429, { error: { message: 'later' } });
       // the other calls stall
     });
-    const dir = await mkdtemp(join(tmpdir(), 'rms-proxy-close-'));
+    const dir = makeTempDir('proxy-close');
     const recordingFile = join(dir, 'rec.jsonl');
     const config = resolveServiceConfig(
       { type: 'proxy', dataDir: dir, proxyBaseUrl: upstream.baseUrl, recordingFile, requestTimeoutMs: 60_000, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } },
@@ -134,7 +130,7 @@ describe('registerProxyRoutes close()', () => {
     } finally {
       await http.close(0);
       await upstream.close();
-      await rm(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 });
