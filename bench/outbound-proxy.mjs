@@ -4,9 +4,9 @@
 // a proxy variable whose no_proxy excludes the upstream (the route lookup only); and through
 // a forward proxy (node:http, in its own process), beside the same forward proxy called
 // without our service, so the proxy's own hop can be told from ours.
-// Run: npm run build:ts && node bench/outbound-proxy.mjs [seconds per cell, default 3]
+// Run: npm run build && node bench/outbound-proxy.mjs [seconds per cell, default 3]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
 const dist = new URL('../dist/', import.meta.url);
+// The bundle puts the proxy agents in a lazily loaded chunk of their own, named with a hash.
+const proxyAgentsChunk = () => new URL(`chunks/${readdirSync(new URL('chunks/', dist)).find((f) => f.startsWith('proxy-agents-'))}`, dist);
 
 function serveUpstream() {
   const completion = JSON.stringify({
@@ -49,7 +51,7 @@ function serveForwardProxy() {
 }
 
 async function serveService(upstreamPort) {
-  const { startServer } = await import(new URL('server/start.js', dist));
+  const { startServer } = await import(new URL('index.js', dist));
   const dir = mkdtempSync(join(os.tmpdir(), 'rms-bench-outbound-'));
   const server = await startServer({
     type: 'proxy', host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'warn',
@@ -66,13 +68,13 @@ async function serveService(upstreamPort) {
 async function timeImport() {
   await import('node:https');
   const started = performance.now();
-  await import(new URL('proxy/proxy-agents.js', dist));
+  await import(proxyAgentsChunk());
   console.log(performance.now() - started);
 }
 
 async function timeStart() {
   const started = performance.now();
-  const { startServer } = await import(new URL('server/start.js', dist));
+  const { startServer } = await import(new URL('index.js', dist));
   const dir = mkdtempSync(join(os.tmpdir(), 'rms-bench-outbound-'));
   const server = await startServer({ type: 'proxy', host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'warn', proxyBaseUrl: 'http://127.0.0.1:9/v1' });
   console.log(performance.now() - started);

@@ -12,17 +12,16 @@
 // turn, 50 messages of thinking, text, tool_use and tool_result) and Codex's (12 tools with a
 // namespace and web_search, a developer prompt, 50 items of reasoning, function calls and
 // outputs). Medians of 15 batches of 40 turns, after a warm-up.
-// Needs `npx tsc -p tsconfig.json`. Usage: node bench/translation.mjs
-import { existsSync } from 'node:fs';
+// The translators are internal (the bundle does not export them), so they are loaded from the
+// sources through tsx. Usage: node bench/translation.mjs
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'wire');
-if (!existsSync(join(dist, 'agent-apis.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
-const { createAgentApis } = await import(join(dist, 'agent-apis.js'));
-const { completionToAgentStream } = await import(join(dist, 'agent-api.js'));
-const { completionToEventStream } = await import(join(dist, 'chat-chunks.js'));
+register();
+const wire = (file) => import(new URL(`../src/wire/${file}`, import.meta.url).href);
+const { createAgentApis } = await wire('agent-apis.ts');
+const { completionToAgentStream } = await wire('agent-api.ts');
+const { completionToEventStream } = await wire('chat-chunks.ts');
 
 const words = (n, seed) => Array.from({ length: n }, (_, i) => ['the', 'file', 'run', 'tests', 'config', 'error', 'value', 'path', 'change', 'output'][(i * 7 + seed) % 10]).join(' ');
 const schema = (i) => ({

@@ -12,21 +12,23 @@
 //   that popRequest makes before it waits (latest request-or-session-end);
 // - the router's read of a response and its JSON check.
 // The HTTP part of a turn is measured by bench/turns.mjs (the turn) against its floor.
-// Needs `npx tsc -p tsconfig.json`. Usage: node bench/turn-breakdown.mjs [samples]   (default 2000)
+// The follower, scanner and protocol modules are internal (the bundle exports ModelClient and the
+// scanner, not the parts measured here), so they are loaded from the sources through tsx.
+// Usage: node bench/turn-breakdown.mjs [samples]   (default 2000)
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
-const { LogFollower } = await import(join(dist, 'follower', 'index.js'));
-const { ModelClient } = await import(join(dist, 'client', 'model-client.js'));
-const { openScanner, recordAt, KindMask } = await import(join(dist, 'scanner', 'index.js'));
-const { loadNativeEngine } = await import(join(dist, 'scanner', 'load.js'));
-const { tsEngine } = await import(join(dist, 'scanner', 'ts-engine.js'));
-const { encodeRequestLine, encodeResponseLine } = await import(join(dist, 'protocol', 'index.js'));
+register();
+const source = (file) => import(new URL(`../src/${file}`, import.meta.url).href);
+const { LogFollower } = await source('follower/index.ts');
+const { ModelClient } = await source('client/model-client.ts');
+const { openScanner, recordAt, KindMask } = await source('scanner/index.ts');
+const { loadNativeEngine } = await source('scanner/load.ts');
+const { tsEngine } = await source('scanner/ts-engine.ts');
+const { encodeRequestLine, encodeResponseLine } = await source('protocol/index.ts');
 
 const samples = Number(process.argv[2] ?? 2000);
 const engines = [['native', loadNativeEngine().engine], ['ts', tsEngine]].filter(([, e]) => e);
