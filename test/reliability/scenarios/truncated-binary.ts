@@ -20,7 +20,7 @@ import { run, type Finished } from '../support/processes.js';
 import { PROJECT_ROOT, percentile, tempDir } from '../support/project.js';
 
 export interface TruncatedBinaryParams {
-  /** Sizes the binary is cut to, in bytes (each below the binary's own size). */
+  /** Sizes the binary is cut to, in bytes (those not below the binary's own size are skipped); one byte short is always tried. */
   sizes: number[];
   /** Also run `start` and `stop` on each damaged binary (about 1 s a case). */
   withStart: boolean;
@@ -108,7 +108,8 @@ export async function truncatedBinary(params: TruncatedBinaryParams): Promise<Sc
   try {
     for (const install of installs) {
       const rock = (args: string[], timeoutMs = 30_000): Promise<Finished> => run(process.execPath, [join(install.root, 'bin', 'rock.js'), 'model-service', ...args], { cwd: install.root, env, timeoutMs });
-      const damages: [string, Buffer][] = params.sizes.filter((s) => s < whole.length).map((s) => [`cut to ${s} B`, whole.subarray(0, s)]);
+      const cuts = [...params.sizes.filter((s) => s < whole.length), whole.length - 1];
+      const damages: [string, Buffer][] = cuts.map((s) => [`cut to ${s} B`, whole.subarray(0, s)]);
       // Only a recorded checksum can tell flipped bytes from a build: the local layout has none.
       if (install.layout === 'platform package') {
         damages.push([`64 bytes in .text overwritten`, Buffer.concat([whole.subarray(0, text.offset + 256), scrambled(64, 1), whole.subarray(text.offset + 320)])]);
@@ -153,7 +154,7 @@ export async function truncatedBinary(params: TruncatedBinaryParams): Promise<Sc
     return {
       scenario: 'Damaged native binary',
       load: `${cases} damaged binaries, each under status, anti-call-llm${params.withStart ? ', start and stop' : ''}`,
-      faults: `the ${whole.length}-byte binary cut to ${params.sizes.join(', ')} B in a platform package (size and SHA-256 recorded) and in a local build (ELF checked); 64 bytes of .text overwritten in the platform package`,
+      faults: `the ${whole.length}-byte binary cut to ${params.sizes.join(', ')} B and one byte short in a platform package (size and SHA-256 recorded) and in a local build (ELF checked); 64 bytes of .text overwritten in the platform package`,
       inputs: 'the rock CLI of a copy of the built package, on a log holding one request',
       lost: lost + signalled,
       measured: {
