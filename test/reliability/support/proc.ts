@@ -3,6 +3,19 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/**
+ * Returns the fields of /proc/<pid>/stat from the state (field 3 of stat(5), at [0]) on, or
+ * undefined once the process is gone. They start after the last ')': the command name may hold spaces and parentheses.
+ */
+export function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A field of /proc/<pid>/status in bytes; NaN once the process is gone. */
 function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   let status: string;
@@ -27,15 +40,9 @@ export function peakRssBytes(pid: number): number {
 
 /** Returns the CPU time `pid` has used so far (user + system), in seconds; NaN once it is gone. */
 export function cpuSeconds(pid: number): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return NaN;
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of stat(5); fields[] starts at field 3.
-  return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / CLOCK_TICKS_PER_SECOND;
+  const fields = statFields(pid);
+  // utime and stime are fields 14 and 15 of stat(5).
+  return fields ? (Number(fields[14 - 3]) + Number(fields[15 - 3])) / CLOCK_TICKS_PER_SECOND : NaN;
 }
 
 /** Samples the resident set of `pid` every `everyMs` until stopped; `stop()` returns the largest seen, in bytes. */
@@ -58,12 +65,8 @@ export function sampleRss(pid: number, everyMs = 50): { stop(): number } {
 
 /** Returns when `pid` started, in clock ticks since boot (field 22 of stat(5)), or undefined once it is gone. */
 export function startTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]);
-  } catch {
-    return undefined;
-  }
+  const fields = statFields(pid);
+  return fields ? Number(fields[22 - 3]) : undefined;
 }
 
 /** Returns the pids of processes running `model-service start … --foreground` whose working directory is one of `cwds`. */
@@ -75,15 +78,10 @@ export function serviceProcessesIn(cwds: readonly string[]): number[] {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       const at = argv.indexOf('model-service');
       if (at < 0 || argv[at + 1] !== 'start' || !argv.includes('--foreground')) continue;
-      if (cwds.includes(readlinkSync(`/proc/${entry}/cwd`)) && !/^Z/.test(processStateLetter(Number(entry)))) found.push(Number(entry));
+      if (cwds.includes(readlinkSync(`/proc/${entry}/cwd`)) && statFields(Number(entry))?.[0] !== 'Z') found.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return found;
-}
-
-function processStateLetter(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return stat.charAt(stat.lastIndexOf(')') + 2);
 }
