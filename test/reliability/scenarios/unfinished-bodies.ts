@@ -61,7 +61,15 @@ async function sendFast(socket: Socket, state: Connection, total: number): Promi
   const chunk = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
   while (state.sent < total && state.closedAt === undefined && state.status === undefined) {
     state.sent += data.length;
-    if (!socket.write(chunk)) await new Promise<void>((resolve) => (socket.once('drain', resolve), socket.once('close', resolve)));
+    if (!socket.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        socket.once('drain', done).once('close', done);
+      });
+    }
   }
 }
 
