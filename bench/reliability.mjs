@@ -8,8 +8,9 @@
  *   node bench/reliability.mjs --full         # the issue's full size (soak: 10 000 turns, ~10 GiB)
  *   node bench/reliability.mjs --only soak,load --out /tmp/reliability.md
  *
- * Needs the built CLI (`npm run build`) for the restart scenario, root for the
- * disk-full tmpfs (skipped otherwise), and about 2x the soak's log size free under $TMPDIR.
+ * Needs the built CLI (`npm run build`) for the restart scenario and issue 14's CLI
+ * scenarios, root for the disk-full tmpfs (skipped otherwise), and about 2x the soak's log
+ * size free under $TMPDIR. The truncated binary needs build/Release (node-gyp, `npm ci`).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +47,19 @@ const PLAN = [
   ['hostile', async () => (await scenarios('hostile-input')).hostileInput({ randomInputs: 500, nestingDepth: 1_000_000, numberDigits: 1_000_000, seed: 20261125, badResponsePayloads: true })],
   ['hostile', async () => (await scenarios('hostile-input')).badLineInBatch()],
   ['diskfull', async () => (await scenarios('disk-full')).diskFull({ tmpfsBytes: 16 * MiB, cycles: 20, bigBytes: MiB })],
+  // Issue 14: each break and degradation, at the size the issue found it.
+  ['upstream', async () => (await scenarios('hostile-upstream')).hostileUpstream({ endlessStreamMs: 25_000, endlessBodyMs: 60_000, logprobsEntries: 300_000 })],
+  ['loggone', async () => (await scenarios('log-gone')).logGone({ agents: 16, cycles: 10, outageMs: 2000, steadyMs: 2000, hangMs: 30_000 })],
+  ['foreignpid', async () => (await scenarios('foreign-pid')).foreignPid({ rounds: 3 })],
+  ['timeouts', async () => (await scenarios('long-timeouts')).longTimeouts({ waitMs: 10_000 })],
+  ['symlinks', async () => (await scenarios('symlinks')).symlinks({ swaps: 20, agents: 8, swapMs: 300 })],
+  ['responsefiles', async () => (await scenarios('response-files')).responseFiles({ rounds: 3, responseBytes: 256 * 1024, devStdin: true })],
+  ['binary', async () => (await scenarios('truncated-binary')).truncatedBinary({ sizes: [1000, 4096, 8192, 16_384, 24_576, 32_768, 40_960, 49_152, 57_344, 61_400, 62_000, 65_536, 80_000], withStart: true })],
+  ['racingstarts', async () => (await scenarios('racing-starts')).racingStarts({ rounds: 5, starters: 4, configBytes: 200 * 1024 })],
+  ['index', async () => (await scenarios('index-limit')).indexLimit({ turns: 30 })],
+  ['bodies', async () => (await scenarios('unfinished-bodies')).unfinishedBodies({ fastConnections: 16, bodyBytes: 60 * MiB, slowConnections: 16, graceMs: 15_000 })],
+  ['racinganswers', async () => (await scenarios('racing-answers')).racingAnswers({ trials: 30, runtimes: 4 })],
+  ['deep', async () => (await scenarios('deep-values')).deepValues({ depths: [100, 900, 1000, 20_000, 100_000] })],
 ];
 
 const only = values.only ? new Set(values.only.split(',')) : undefined;

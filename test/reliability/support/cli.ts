@@ -1,7 +1,7 @@
 /** The `rock` CLI as the sandbox runs it: a new process per command, in a working directory of its own. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { statFields } from './proc.js';
 import { run, type Finished } from './processes.js';
 import { ROCK_BIN } from './project.js';
 
@@ -44,10 +44,5 @@ export function freePort(): Promise<number> {
 
 /** The state letter of a process from /proc (R, S, Z…), or 'gone'. */
 export function processState(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return 'gone';
-  }
+  return statFields(pid)?.[0] ?? 'gone';
 }

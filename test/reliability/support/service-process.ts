@@ -9,7 +9,7 @@ export interface ServiceProcess {
   readonly child: ChildProcess;
   /** Everything it wrote to stderr and stdout so far (its pino log). */
   output(): string;
-  /** Returns process.memoryUsage() of the service after a full GC. */
+  /** Returns process.memoryUsage() of the service after a full GC; rejects when it does not answer within 15 s (a wedged service). */
   memory(): Promise<NodeJS.MemoryUsage>;
   /** Closes it gracefully (or kills it when it does not go within 10 s). */
   stop(): Promise<void>;
@@ -51,9 +51,14 @@ export async function startServiceProcess(config: Record<string, unknown>, optio
     child,
     output: () => output,
     memory: () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          reject(new Error('the service did not report its memory within 15 s'));
+        }, 15_000);
         const onMessage = (m: { memory?: NodeJS.MemoryUsage }): void => {
           if (!m.memory) return;
+          clearTimeout(timer);
           child.off('message', onMessage);
           resolve(m.memory);
         };
