@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { BadHttpRequestError, HeadersTooLargeError, MethodNotAllowedError, RouteNotFoundError, BodyTimeoutError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { openAiErrorBody, type ErrorBodyShape } from '../wire/error-bodies.js';
+import { closeLingering } from './lingering-close.js';
 import { errorAnswer, retryHeaders, sendError } from './reply.js';
 import { BodyBudget, readRequestBody } from './request-body.js';
 import { Router, type Method } from './router.js';
@@ -187,7 +188,7 @@ export class HttpService {
       allowed === undefined
         ? new RouteNotFoundError(`no route for ${req.method} ${req.url}; ${known}`)
         : new MethodNotAllowedError(`${req.url} does not take ${req.method}; it takes ${allowed.join(', ')}`);
-    if (!req.complete) res.shouldKeepAlive = false;
+    if (!req.complete) closeAfterAnswer(req, res);
     sendError(res, err, openAiErrorBody, allowed === undefined ? {} : { allow: allowed.join(', ') });
   }
 
@@ -200,8 +201,7 @@ export class HttpService {
       res.destroy();
       return;
     }
-    // The rest of an unread body would be taken for the next request on this connection.
-    if (!req.complete || err instanceof BodyTimeoutError) res.shouldKeepAlive = false;
+    if (!req.complete || err instanceof BodyTimeoutError) closeAfterAnswer(req, res);
     sendError(res, err, ctx.shape);
   }
 
@@ -223,4 +223,13 @@ export class HttpService {
       .join('');
     socket.end(`HTTP/1.1 ${answer.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n${head}\r\n${body.toString('utf8')}`);
   }
+}
+
+/**
+ * Ends the connection after this answer: the rest of an unread body would be taken for the next
+ * request on it. The close lingers, so that a client still sending gets the answer.
+ */
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  if (!req.complete) closeLingering(req);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { completionText } from '../helpers/chat-completion.js';
@@ -210,6 +211,39 @@ describe('server: local-mode chat route', () => {
 });
 
 describe('server: local-mode limits', () => {
+  it('gets its 413 to a client that keeps sending its body and reads only afterwards (the close lingers instead of resetting)', async () => {
+    const svc = await startTestService({ bodyLimitBytes: 64 * 1024 });
+    try {
+      const chunk = Buffer.alloc(256 * 1024, 'a');
+      const framed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          new Promise<string>((resolve) => {
+            const socket = connect(Number(new URL(svc.url).port), '127.0.0.1');
+            let answer = '';
+            socket.on('data', (c: Buffer) => (answer += c.toString('latin1')));
+            socket.on('error', () => {});
+            socket.on('close', () => resolve(answer.split('\r\n')[0]!));
+            socket.pause();
+            socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+            let sent = 0;
+            const pump = (): void => {
+              if (socket.destroyed || socket.writableEnded) return;
+              if (sent++ === 32) return void socket.resume();
+              socket.write(framed, () => setImmediate(pump));
+            };
+            pump();
+            setTimeout(() => socket.resume(), 300);
+          }),
+        ),
+      );
+      assert.deepEqual(answers, Array(5).fill('HTTP/1.1 413 Payload Too Large'));
+      assert.equal(svc.lines().length, 0);
+    } finally {
+      await svc.close();
+    }
+  });
+
   it('answers 504 when the configured timeout passes and drops the waiter', async () => {
     const svc = await startTestService({ requestTimeoutMs: 200 });
     try {

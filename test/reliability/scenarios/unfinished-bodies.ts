@@ -27,12 +27,6 @@ export interface UnfinishedBodiesParams {
   bodyBudgetBytes?: number;
   /** How long to wait, after the timeout, for every connection to be closed. */
   graceMs: number;
-  /**
-   * Count a connection closed with no answer as lost (default true). Now and then the answer to a
-   * connection still sending is lost to a reset (docs/reliability.md, "What is still open"); the
-   * quick version, inside npm test, only reports it until the HTTP layer closes such connections gently.
-   */
-  requireEveryAnswer?: boolean;
 }
 
 interface Connection {
@@ -120,7 +114,7 @@ export async function unfinishedBodies(params: UnfinishedBodiesParams): Promise<
     const open_ = all.filter((c) => c.closedAt === undefined).length;
     const unanswered = all.filter((c) => c.status === undefined).length;
     findings.check(open_ === 0, `${open_} of ${all.length} connections still open ${((timeoutMs + params.graceMs) / 1000).toFixed(0)} s after they began`);
-    if (params.requireEveryAnswer ?? true) findings.check(unanswered === 0, `${unanswered} of ${all.length} connections closed or left without an answer`);
+    findings.check(unanswered === 0, `${unanswered} of ${all.length} connections closed or left without an answer`);
     findings.check(peak - baseline < budget + 128 * 2 ** 20, `the service went from ${mib(baseline)} to ${mib(peak)} with a body budget of ${mib(budget)}`);
     const statuses: Record<string, number> = {};
     for (const c of all) statuses[String(c.status ?? 'none')] = (statuses[String(c.status ?? 'none')] ?? 0) + 1;
@@ -132,7 +126,7 @@ export async function unfinishedBodies(params: UnfinishedBodiesParams): Promise<
       load: `${params.fastConnections} connections x ${mib(params.bodyBytes)} of chunked body at full speed, ${params.slowConnections} sending one byte a second; none ends its body`,
       faults: `bodies never finished; body_timeout ${timeoutMs / 1000} s, body budget ${mib(budget)}`,
       inputs: `${mib(all.reduce((sum, c) => sum + c.sent, 0))} offered in all`,
-      lost: open_ + ((params.requireEveryAnswer ?? true) ? unanswered : 0),
+      lost: open_ + unanswered,
       measured: {
         'service RSS': `${mib(baseline)} at start, peak ${mib(peak)}`,
         answers: Object.entries(statuses).map(([k, v]) => `${k}: ${v}`).join(', '),
