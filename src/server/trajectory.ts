@@ -3,7 +3,9 @@
  * call, built from the compact JSON texts as they are (numbers are never re-serialised).
  * Overwrite mode (the reference's default) keeps only the latest record; append mode keeps all.
  * Writes are asynchronous and serialised, so a slow disk never delays an answer, and records
- * queued behind a write are written together (in overwrite mode only the latest one).
+ * queued behind a write are written together (in overwrite mode only the latest one). A record
+ * is built and written after the answer that completes it has been sent (the next turn of the
+ * event loop): its copy of the request and its file calls stay off the turn's path.
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 
@@ -22,7 +24,7 @@ export class TrajectoryWriter {
   readonly path: string;
   readonly #append: boolean;
   readonly #onError: (err: unknown) => void;
-  #queue: Buffer[] = [];
+  #queue: Buffer[][] = [];
   #draining: Promise<void> | undefined;
 
   constructor(path: string, append: boolean, onError: (err: unknown) => void) {
@@ -43,7 +45,7 @@ export class TrajectoryWriter {
       tail += `,"endpoint":${JSON.stringify(agent.endpoint)},"agent_request":${agent.agentRequest},"agent_response":${agent.agentResponse ?? 'null'}`;
       if (agent.dropped.length > 0) tail += `,"dropped":${JSON.stringify(agent.dropped)}`;
     }
-    this.#queue.push(Buffer.concat([REQUEST_PREFIX, request, Buffer.from(`${tail}}\n`, 'utf8')]));
+    this.#queue.push([REQUEST_PREFIX, request, Buffer.from(`${tail}}\n`, 'utf8')]);
     this.#draining ??= this.#drain();
   }
 
@@ -54,12 +56,13 @@ export class TrajectoryWriter {
 
   async #drain(): Promise<void> {
     try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.#queue.length > 0) {
-        const lines = this.#queue;
+        const records = this.#queue;
         this.#queue = [];
         try {
-          if (this.#append) await appendFile(this.path, Buffer.concat(lines));
-          else await writeFile(this.path, lines[lines.length - 1]!);
+          if (this.#append) await appendFile(this.path, Buffer.concat(records.flat()));
+          else await writeFile(this.path, Buffer.concat(records[records.length - 1]!));
         } catch (err) {
           this.#onError(err);
         }
