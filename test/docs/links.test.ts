@@ -6,12 +6,6 @@ import { headingsOf, readDoc, ROOT } from './markdown.js';
 
 const DOCS = ['README.md', 'examples/README.md', ...readdirSync(new URL('docs/', ROOT)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
-/**
- * Pages other sessions are writing (the README already links them). Remove a name once its page
- * has landed: from then on a link to it is checked like any other.
- */
-const PENDING = new Set(['docs/benchmarks.md']);
-
 /** GitHub's anchor of a heading: lower case, punctuation dropped (but `-` and `_`), spaces as `-`. */
 function slug(heading: string): string {
   return heading
@@ -34,7 +28,6 @@ describe('the links of the docs', () => {
         if (/^[a-z]+:/.test(link)) continue;
         const [path, anchor] = link.split('#') as [string, string | undefined];
         const target = path === '' ? doc : normalize(join(dirname(doc), path));
-        if (PENDING.has(target) && !existsSync(new URL(target, ROOT))) continue;
         if (!existsSync(new URL(target, ROOT))) {
           broken.push(`${link} (no ${target})`);
           continue;
