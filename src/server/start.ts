@@ -221,7 +221,7 @@ async function startLocal(config: ServiceConfig, scannerKind: 'native' | 'ts', l
         closeLivePage?.();
       },
       async release() {
-        await trajectory.flush();
+        trajectory.close();
         follower.close();
         sessionLog.close();
         await dirLock.release();
