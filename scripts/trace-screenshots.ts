@@ -1,13 +1,17 @@
-// Makes docs/trace-terminal.png and docs/trace-html.png from one demo session: the terminal
-// picture is the real coloured output of `rock model-service trace` (FORCE_COLOR=1), its SGR
-// codes turned into styled spans and screenshotted; the page picture is `trace --html` itself.
+// Makes docs/trace-terminal.png, docs/trace-html.png and docs/trace-live.png from one demo
+// session: the terminal picture is the real coloured output of `rock model-service trace`
+// (FORCE_COLOR=1), its SGR codes turned into styled spans and screenshotted; the page picture is
+// `trace --html` itself; the live picture is a real service started with the live page, an agent
+// and a runtime taking the same turns through it, and the last call left waiting.
 // Run after `npm run build`: npx tsx scripts/trace-screenshots.ts
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ModelClient } from '../src/client/model-client.js';
 import { formatMeta } from '../src/protocol/lines.js';
+import { startServer } from '../src/server/start.js';
 import { launchChromium } from '../test/helpers/chromium.js';
 
 const root = join(import.meta.dirname, '..');
@@ -108,8 +112,40 @@ try {
   await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
   await page.evaluate('document.getElementById("timeline").dispatchEvent(new MouseEvent("mousemove", { clientX: 430, clientY: 120, bubbles: true }))');
   await page.screenshot({ path: join(root, 'docs/trace-html.png') });
+  await screenshotLivePage(page);
 } finally {
   await browser.close();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log('wrote docs/trace-terminal.png and docs/trace-html.png');
+console.log('wrote docs/trace-terminal.png, docs/trace-html.png and docs/trace-live.png');
+
+/** The live page of a running service: the demo's first turns answered, the last call waiting. */
+async function screenshotLivePage(page: Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['newPage']>>): Promise<void> {
+  const service = await startServer({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'live'), livePage: true, logLevel: 'warn' });
+  const runtime = new ModelClient({ logFile: service.config.logFile });
+  const conversation: object[] = [system, { role: 'user', content: 'The parseDate test fails since the last release. Fix it.' }];
+  const call = (): Promise<Response> =>
+    fetch(`${service.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3-coder', messages: conversation, tools }) });
+  try {
+    await page.goto(`${service.url}/`, { waitUntil: 'load' });
+    let pending = call();
+    await runtime.antiCallLlm(0);
+    const answered = steps.slice(0, 3);
+    for (const [i, step] of answered.entries()) {
+      const answer = { id: `chatcmpl-${i + 1}`, object: 'chat.completion', choices: [{ index: 0, message: step.reply, finish_reason: 'tool_calls' }], usage: { prompt_tokens: step.usage[0], completion_tokens: step.usage[1], total_tokens: step.usage[0] + step.usage[1] } };
+      const next = runtime.antiCallLlm(i + 1, JSON.stringify(answer)).catch(() => undefined);
+      await (await pending).text();
+      const { reasoning_content: _dropped, ...echoed } = step.reply as { reasoning_content?: string };
+      conversation.push(echoed, { role: 'tool', tool_call_id: `call_${i + 1}`, content: step.result });
+      pending = call();
+      await next;
+    }
+    await page.waitForFunction('document.querySelector("article.turn.waiting") !== null', { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await page.screenshot({ path: join(root, 'docs/trace-live.png') });
+    void pending.catch(() => undefined);
+  } finally {
+    runtime.close();
+    await service.close();
+  }
+}
