@@ -5,9 +5,13 @@
 // when `npm run package` built it), side by side with the floors measured in the same run:
 // `node -e 0` (spawn to exit) and a bare `node:http` server that answers at once. A second
 // table prices each library the service could carry, bundled as the package bundles it.
+// Beside RSS, the anonymous memory (/proc/PID/smaps_rollup): RSS also counts the pages of the
+// node binary a process has touched, which every process running that binary shares, so the
+// anonymous part is what one more sandbox adds to a host. --idle S samples RSS once more S seconds
+// after the last turn, when V8 has had time for its idle-time GC (the runtime takes seconds a turn).
 // Rounds are interleaved; medians. Needs `npm run build` (and `npm run package` for the
-// executable row). Usage: node bench/startup.mjs [rounds] [--compare DIR ...]   (default 11 rounds;
-// each --compare adds the CLI of another built checkout, e.g. a worktree of main, as a row)
+// executable row). Usage: node bench/startup.mjs [rounds] [--compare DIR ...] [--idle S]   (default
+// 11 rounds; each --compare adds the CLI of another built checkout, e.g. a worktree of main, as a row)
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,10 +28,11 @@ import { childCpuMs, mean } from './support/child-cpu.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rock = join(root, 'bin', 'rock.js');
 if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('build first: npm run build');
-const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { compare: { type: 'string', multiple: true, default: [] } } });
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { compare: { type: 'string', multiple: true, default: [] }, idle: { type: 'string', default: '0' } } });
 const rounds = Number(positionals[0] ?? 11);
 const TURNS = 20;
 const POLL_MS = 2;
+const IDLE_MS = Number(flags.idle) * 1000;
 const REPLY = '{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}';
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hello' }] });
 
@@ -64,6 +69,9 @@ const cpuMsOf = (pid) => {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
+
+/** Anonymous memory of process `pid` in MB: its private heap and stacks, without the shared pages of the binary. */
+const anonymousMb = (pid) => Number(/^Anonymous:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]) / 1024;
 
 const rssMb = (pid, field = 'VmRSS') => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
@@ -115,7 +123,12 @@ async function launch(command, args, { env = {}, chat }) {
       if (status !== 200 || !body.includes('"ok"')) throw new Error(`turn ${i}: HTTP ${status} ${body}`);
     }
     await sleep(300);
-    return { healthyMs, cpuHealthy, rssHealthy, rssIdle: rssMb(child.pid), rssPeak: rssMb(child.pid, 'VmHWM') };
+    const idle = { rssIdle: rssMb(child.pid), anonIdle: anonymousMb(child.pid), rssPeak: rssMb(child.pid, 'VmHWM') };
+    if (IDLE_MS > 0) {
+      await sleep(IDLE_MS);
+      idle.rssLater = rssMb(child.pid);
+    }
+    return { healthyMs, cpuHealthy, rssHealthy, ...idle };
   } finally {
     child.kill('SIGTERM');
     if (!exited) await once(child, 'exit');
@@ -167,14 +180,17 @@ for (let k = 0; k < rounds; k++) {
 
 console.log(`### Launch → healthy and idle RSS (median of ${rounds}, interleaved; ${TURNS} turns before the idle sample)\n`);
 console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString().slice(0, 10)}\n`);
-console.log('| what | launch → healthy ms | vs bare server | mean CPU ms to healthy | RSS at healthy MB | idle RSS after 20 turns MB | peak RSS MB |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-console.log(`| \`node -e 0\` (spawn to exit) | ${fmt(median(results.node.map((r) => r.ms)))} | - | ${fmt(mean(results.node.map((r) => r.cpuMs)))} | - | - | - |`);
+const later = IDLE_MS > 0 ? [`RSS ${IDLE_MS / 1000} s later MB`] : [];
+const memoryColumns = ['rssHealthy', 'rssIdle', 'anonIdle', 'rssPeak', ...(IDLE_MS > 0 ? ['rssLater'] : [])];
+const headers = ['what', 'launch → healthy ms', 'vs bare server', 'mean CPU ms to healthy', 'RSS at healthy MB', 'idle RSS after 20 turns MB', 'of which anonymous MB', 'peak RSS MB', ...later];
+console.log(`| ${headers.join(' | ')} |`);
+console.log(`| --- |${' ---: |'.repeat(headers.length - 1)}`);
+console.log(`| \`node -e 0\` (spawn to exit) | ${fmt(median(results.node.map((r) => r.ms)))} | - | ${fmt(mean(results.node.map((r) => r.cpuMs)))} | ${memoryColumns.map(() => '-').join(' | ')} |`);
 const bare = median(results['bare `node:http` server'].map((r) => r.healthyMs));
 for (const name of Object.keys(subjects)) {
   const rs = results[name];
   const ms = median(rs.map((r) => r.healthyMs));
-  const cells = [fmt(ms), `${(ms / bare).toFixed(2)}x`, fmt(mean(rs.map((r) => r.cpuHealthy))), ...['rssHealthy', 'rssIdle', 'rssPeak'].map((k) => fmt(median(rs.map((r) => r[k]))))];
+  const cells = [fmt(ms), `${(ms / bare).toFixed(2)}x`, fmt(mean(rs.map((r) => r.cpuHealthy))), ...memoryColumns.map((k) => fmt(median(rs.map((r) => r[k]))))];
   console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
 if (existsSync(sea)) console.log(`\nstandalone executable: ${sea}, ${(statSync(sea).size / 2 ** 20).toFixed(1)} MiB`);

@@ -13,6 +13,7 @@
 // Targets (2 KiB history): p50 <= the client's floor + 0.3 ms, p99 <= 3 ms; the reference needs
 // about 1000 ms a turn (its client sleeps 1 s between polls).
 // Needs `npm run build`. Usage: node bench/turns.mjs [turns] [rounds]   (default 300 3)
+// BENCH_SERVICE_FLAGS="--no-opt" (say) passes Node or V8 flags to the service process, for an A/B.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +34,7 @@ export async function startServiceChild(dataDir, env = {}) {
     `const { startServer } = await import(${JSON.stringify(join(dist, 'index.js'))});` +
     `const s = await startServer({ host: '127.0.0.1', port: 0, dataDir: ${JSON.stringify(dataDir)}, logLevel: 'warn' });` +
     `console.log(s.url); process.on('SIGTERM', () => s.close().then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVICE_FLAGS ?? '').split(' ').filter(Boolean), '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const [data] = await once(child.stdout, 'data');
   return { url: data.toString().trim(), child };
 }
