@@ -2,13 +2,20 @@
 // so the packed package.json needs no runtime dependencies (docs/packaging.md says why and
 // what it measured).
 //
-// ESM, code-split: entries `dist/lib/index.js` (the library; `dist/index.js` re-exports it) and
-// `dist/cli/main.js` (the CLI), chunks in `dist/chunks/`: two of our own (core and common, see
-// planGroups) and, for the rest, esbuild's, where every `import()` starts a chunk that loads
-// only when it runs. So an anti-call turn reads none of the service, proxy, YAML, zod or
-// commander code, and each module exists once (the error classes among them). Every output
-// file sits two directories below the package root, as every module does under src/<room>/,
-// so `new URL('../../…', import.meta.url)` names the package root in src/ (tsx) and in dist/ alike.
+// Code-split: entries `dist/lib/index.js` (the library) and `dist/cli/main.js` (the CLI), chunks
+// in `dist/chunks/`: two of our own (core and common, see planGroups) and, for the rest,
+// esbuild's, where every `import()` starts a chunk that loads only when it runs. So an anti-call
+// turn reads none of the service, proxy, YAML, zod or commander code, and each module exists once
+// (the error classes among them). Every output file sits two directories below the package root,
+// as every module does under src/<room>/, so `new URL('../../…', import.meta.url)` names the
+// package root in src/ (tsx) and in dist/ alike.
+//
+// esbuild splits ES modules only; the split files are then turned into CommonJS one by one
+// (`import()` into a deferred `require`), and dist/package.json makes dist/ a CommonJS scope.
+// Every CLI command is a new process, and Node's ES module loader costs one: an anti-call turn
+// as ES modules took 100-129 ms where the same files as CommonJS took 94-111 ms and `node -e 0`
+// 92-97 ms (docs/packaging.md). `import` of the package goes through dist/index.mjs, which
+// re-exports the CommonJS library, so both entries share one copy of each module.
 //
 // The standalone executable's script (see scripts/sea.mjs) is the same CLI as one CommonJS
 // file: Node 20 runs one embedded CommonJS script and nothing from disk.
@@ -23,25 +30,23 @@ export const RUNTIME_ENTRIES = { 'lib/index': 'src/index.ts', 'cli/main': 'src/c
 export const METAFILE = 'dist/bundle-meta.json';
 const LICENSES = 'dist/THIRD-PARTY-LICENSES.txt';
 
-// Bundled CommonJS packages require Node's built-ins; an ES module has no `require`, so each
-// output file gets its own (esbuild's require shim looks for one in scope).
-const ESM_REQUIRE = "import { createRequire as __rmsCreateRequire } from 'node:module';\nconst require = __rmsCreateRequire(import.meta.url);";
+// In CommonJS, `import.meta.url` is this: the output file's own URL.
+const IMPORT_META_URL = "var __rmsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
+// Class and function names show in error names and stack traces: never rename them.
+const TRANSFORM_MINIFY = { minifyWhitespace: true, minifySyntax: true, legalComments: 'none' };
 const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  // Class and function names show in error names and stack traces: never rename them.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
+  ...TRANSFORM_MINIFY,
   logLevel: 'warning',
   metafile: true,
 };
 
 /**
- * Bundles src/ into `<root>/dist` (ESM); writes the metafile, the third-party licences, and
- * `dist/index.js` / `dist/index.cjs` (the `import` and `require` entries).
+ * Bundles src/ into `<root>/dist` (CommonJS, split as ES modules first); writes the metafile,
+ * the third-party licences, and the entries `dist/index.js` (`require`) and `dist/index.mjs` (`import`).
  * @returns the metafile of all passes. @throws esbuild's error when the sources do not bundle,
  *   or an Error when two modules of one group export the same name.
  */
@@ -61,7 +66,6 @@ export async function bundleRuntime(root) {
       stdin: { contents: modules.map((m) => `export * from './${m}';`).join('\n'), resolveDir: root, sourcefile: `${chunk}.ts`, loader: 'ts' },
       outfile: join(outdir, chunk),
       format: 'esm',
-      banner: { js: ESM_REQUIRE },
       plugins: [importGroupsFromTheirChunks(groupOf, chunk, lazyNames), optionalPeersStayOutside(), versionAsConstant(root)],
     });
     await checkGroupExports(root, chunk, modules, metafile.outputs[`dist/${chunk}`].exports);
@@ -76,12 +80,14 @@ export async function bundleRuntime(root) {
     format: 'esm',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    banner: { js: ESM_REQUIRE },
     plugins: [importGroupsFromTheirChunks(groupOf, null, lazyNames), namedExportsOfLazyPackages(root), optionalPeersStayOutside(), versionAsConstant(root)],
   });
   const metafile = { inputs: { ...inputs, ...rest.metafile.inputs }, outputs: { ...outputs, ...rest.metafile.outputs } };
-  writeFileSync(join(outdir, 'index.js'), "export * from './lib/index.js';\n");
-  writeFileSync(join(outdir, 'index.cjs'), REQUIRE_ENTRY);
+  for (const file of Object.keys(metafile.outputs)) await toCommonJs(join(root, file));
+  writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+  writeFileSync(join(outdir, 'index.js'), "'use strict';\nmodule.exports = require('./lib/index.js');\n");
+  writeFileSync(join(outdir, 'index.mjs'), "export * from './lib/index.js';\n");
+  writeFileSync(join(outdir, 'index.d.mts'), "export * from './index.js';\n");
   writeFileSync(join(root, METAFILE), JSON.stringify(metafile));
   writeFileSync(join(root, LICENSES), thirdPartyLicenses(root, metafile));
   return metafile;
@@ -200,25 +206,26 @@ async function checkGroupExports(root, chunk, modules, exported) {
   if (defaults.length > 0) throw new Error(`modules of ${chunk} cannot have a default export (it re-exports names only): ${defaults.join(', ')}`);
 }
 
-// `require('rock-model-service')`: Node 20.19 and later load the ES module graph synchronously
-// (it has no top-level await; the packaging test requires it), older ones cannot.
-const REQUIRE_ENTRY = `'use strict';
-// rock-model-service is an ES module; Node 20.19 and later can require() it, older Node cannot.
-try {
-  module.exports = require('./lib/index.js');
-} catch (err) {
-  if (err && err.code === 'ERR_REQUIRE_ESM') {
-    // The error classes live in the ES module this file cannot load; Node's code stays, for callers that match on it.
-    throw Object.assign(new Error(
-      'rock-model-service is an ES module, and this Node (' + process.version + ') does not require() ES modules ' +
-        '(Node 20.19 and later do, unless started with --no-experimental-require-module): ' +
-        "load it with \`const { ModelClient } = await import('rock-model-service')\` instead.",
-      { cause: err },
-    ), { code: 'ERR_REQUIRE_ESM' });
-  }
-  throw err;
+/**
+ * Rewrites one ES module of the split build, in place, as CommonJS: imports become `require`,
+ * `import()` a `require` deferred to the same point, and `import.meta.url` the file's own URL.
+ * @throws esbuild's error when the file cannot be CommonJS (a top-level await).
+ */
+async function toCommonJs(file) {
+  const code = readFileSync(file, 'utf8');
+  const usesUrl = code.includes('import.meta.url');
+  const { code: cjs } = await esbuild.transform(code, {
+    ...TRANSFORM_MINIFY,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    supported: { 'dynamic-import': false },
+    define: usesUrl ? { 'import.meta.url': '__rmsImportMetaUrl' } : {},
+    banner: usesUrl ? IMPORT_META_URL : '',
+    logLevel: 'warning',
+  });
+  writeFileSync(file, cjs);
 }
-`;
 
 /**
  * Bundles the CLI into one CommonJS file at `outfile` for the standalone executable.
@@ -234,7 +241,7 @@ export async function bundleStandalone(root, outfile) {
     outfile,
     format: 'cjs',
     define: { 'import.meta.url': '__rmsImportMetaUrl' },
-    banner: { js: "var __rmsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: { js: IMPORT_META_URL },
     plugins: [optionalPeersStayOutside(), versionAsConstant(root)],
   });
   return metafile;

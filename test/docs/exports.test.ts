@@ -35,8 +35,8 @@ describe('the public surface (src/index.ts) and docs/library.md', () => {
   it('exports from the built package exactly the values src/index.ts exports, by import and by require', async () => {
     assert.ok(existsSync(new URL('dist/index.js', ROOT)), 'dist/ is built (npm run build)');
     const source = await import('../../src/index.js');
-    const imported = await import(new URL('dist/index.js', ROOT).href);
-    const required = createRequire(import.meta.url)(new URL('dist/index.cjs', ROOT).pathname) as object;
+    const imported = await import(new URL('dist/index.mjs', ROOT).href);
+    const required = createRequire(import.meta.url)(new URL('dist/index.js', ROOT).pathname) as object;
     assert.deepEqual(sorted(Object.keys(imported)), sorted(Object.keys(source)));
     assert.deepEqual(sorted(Object.keys(required)), sorted(Object.keys(source)));
     const exported = exportedNames('src/index.ts');

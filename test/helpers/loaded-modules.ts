@@ -1,6 +1,7 @@
 /**
  * Which modules a child process loads: a module hook, registered through NODE_OPTIONS, that
- * writes every URL the program resolves to a file. Tests use it to keep heavy modules off a
+ * writes every URL the program resolves to a file, and, for CommonJS (which those hooks do not
+ * see in Node 20), every file in require's cache when the process exits. Tests use it to keep heavy modules off a
  * path that must stay light. The CLI runs the bundle (dist/), so a loaded file stands for the
  * source modules inside it, as the build's metafile records them.
  */
@@ -17,6 +18,13 @@ export async function resolve(specifier, context, next) {
   appendFileSync(out, result.url + '\\n');
   return result;
 }`;
+const CJS_RECORDER = `'use strict';
+const { appendFileSync } = require('node:fs');
+const { pathToFileURL } = require('node:url');
+process.on('exit', () => {
+  const urls = Object.keys(require.cache).map((file) => pathToFileURL(file).href);
+  if (urls.length > 0) appendFileSync(process.env.LOADED_OUT, urls.join('\\n') + '\\n');
+});`;
 const REGISTER = `import { register } from 'node:module';
 register(new URL('./hooks.mjs', import.meta.url), { data: { out: process.env.LOADED_OUT } });`;
 
@@ -27,6 +35,7 @@ export class LoadedModules {
   constructor(private readonly dir: string) {
     writeFileSync(join(dir, 'hooks.mjs'), HOOKS);
     writeFileSync(join(dir, 'register.mjs'), REGISTER);
+    writeFileSync(join(dir, 'cjs-recorder.cjs'), CJS_RECORDER);
   }
 
   /**
@@ -36,9 +45,9 @@ export class LoadedModules {
   watch(): { env: NodeJS.ProcessEnv; loaded(): string[]; sources(): Map<string, string[]> } {
     const out = join(this.dir, `loaded-${++this.runs}.txt`);
     writeFileSync(out, '');
-    const loaded = (): string[] => readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    const loaded = (): string[] => [...new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean))];
     return {
-      env: { LOADED_OUT: out, NODE_OPTIONS: `--import ${join(this.dir, 'register.mjs')}` },
+      env: { LOADED_OUT: out, NODE_OPTIONS: `--require ${join(this.dir, 'cjs-recorder.cjs')} --import ${join(this.dir, 'register.mjs')}` },
       loaded,
       sources: () => sourcesOf(loaded()),
     };
