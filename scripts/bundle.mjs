@@ -13,8 +13,8 @@
 // esbuild splits ES modules only; the split files are then turned into CommonJS one by one
 // (`import()` into a deferred `require`), and dist/package.json makes dist/ a CommonJS scope.
 // Every CLI command is a new process, and Node's ES module loader costs one: an anti-call turn
-// as ES modules took 100-129 ms where the same files as CommonJS took 94-111 ms and `node -e 0`
-// 92-97 ms (docs/packaging.md). `import` of the package goes through dist/index.mjs, which
+// as ES modules took 110-129 ms where the same files as CommonJS took 92-117 ms and `node -e 0`
+// 87-88 ms (docs/packaging.md). `import` of the package goes through dist/index.mjs, which
 // re-exports the CommonJS library, so both entries share one copy of each module.
 //
 // The standalone executable's script (see scripts/sea.mjs) is the same CLI as one CommonJS
