@@ -1,8 +1,8 @@
 /**
  * Which modules a child process loads: a module hook, registered through NODE_OPTIONS, that
  * writes every URL the program resolves to a file, and, for CommonJS (which those hooks do not
- * see in Node 20), every file in require's cache when the process exits. Tests use it to keep heavy modules off a
- * path that must stay light. The CLI runs the bundle (dist/), so a loaded file stands for the
+ * see in Node 20), every file in require's cache when the process exits. Tests use it to keep
+ * heavy modules off a path that must stay light. The CLI runs the bundle (dist/), so a loaded file stands for the
  * source modules inside it, as the build's metafile records them.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
